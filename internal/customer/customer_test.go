@@ -1,0 +1,156 @@
+package customer
+
+import (
+	"testing"
+	"time"
+)
+
+var settings = Settings{
+	VIPTags: []string{"VIP"}, Currency: "EUR",
+	CurrencyRates: map[string]float64{"EUR": 1, "USD": 0.5},
+	Lists:         []string{"Odoo Customers"}, TagLists: map[string]string{"vip": "VIP Customers"},
+}
+
+func ts(s string) time.Time {
+	t, err := time.Parse("2006-01-02 15:04:05", s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func guestAndAccount() Customer {
+	return Customer{
+		Key: "jane@example.com",
+		Partners: []Partner{
+			{ID: 7, Name: "jane guest", CompanyID: 1, CompanyName: "Shop EU", Active: true, WriteDate: ts("2026-01-01 10:00:00")},
+			{ID: 9, Name: "Jane van der Berg", CompanyID: 2, CompanyName: "Shop US", WebsiteName: "us.shop", CountryName: "Netherlands",
+				Lang: "nl_NL", Tags: []string{"VIP"}, HasUser: true, Active: true, WriteDate: ts("2026-01-02 10:00:00")},
+		},
+		Orders: []Order{
+			{ID: 100, Name: "S00100", State: "sale", DateOrder: ts("2026-01-01 10:00:00"), Total: 100, Subtotal: 80, Currency: "EUR", PartnerID: 7, WriteDate: ts("2026-01-01 10:00:01")},
+			{ID: 101, Name: "S00101", State: "done", DateOrder: ts("2026-01-03 10:00:00"), Total: 50, Subtotal: 40, Currency: "USD", PartnerID: 9, WriteDate: ts("2026-01-03 10:00:01"),
+				Lines: []Line{{SKU: "A1", Name: "Mug", Qty: 2, Price: 12.5}}},
+			{ID: 102, Name: "S00102", State: "cancel", DateOrder: ts("2026-01-04 10:00:00"), Total: 999, Currency: "EUR", PartnerID: 9, WriteDate: ts("2026-01-04 10:00:01")},
+			{ID: 103, Name: "S00103", State: "draft", DateOrder: ts("2026-01-05 10:00:00"), Total: 5, Currency: "EUR", PartnerID: 9, WriteDate: ts("2026-01-05 10:00:01")},
+		},
+	}
+}
+
+func TestBuildFoldsPartnersAndAggregatesConfirmedOrders(t *testing.T) {
+	d := Build(guestAndAccount(), settings)
+	want := map[string]any{
+		FieldFirstName: "Jane", FieldLastName: "van der Berg", FieldCountry: "Netherlands", FieldLanguage: "nl_NL",
+		FieldPartnerIDs: "7,9", FieldCompanies: "Shop EU, Shop US", FieldWebsites: "us.shop",
+		FieldCustomerType: "account", FieldCategories: "VIP", FieldIsVIP: true,
+		FieldOrderCount: 2, FieldTotalSpent: 125.0, FieldAvgOrder: 62.5,
+		FieldFirstOrderDate: "2026-01-01T10:00:00Z", FieldLastOrderDate: "2026-01-03T10:00:00Z", FieldLastOrderRef: "S00101",
+		FieldSyncedAt: "2026-01-05T10:00:01Z",
+	}
+	for k, v := range want {
+		if d.Fields[k] != v {
+			t.Errorf("%s = %#v, want %#v", k, d.Fields[k], v)
+		}
+	}
+	if len(d.Orders) != 3 {
+		t.Fatalf("records for %d orders, want 3 (confirmed, done, cancelled; not draft)", len(d.Orders))
+	}
+	if d.Orders["102"].JSON["status"] != "cancelled" || d.Orders["101"].JSON["status"] != "confirmed" {
+		t.Errorf("statuses: %v / %v", d.Orders["102"].JSON["status"], d.Orders["101"].JSON["status"])
+	}
+	if got := d.Lists; len(got) != 2 || got[0] != "Odoo Customers" || got[1] != "VIP Customers" {
+		t.Errorf("lists = %v", got)
+	}
+}
+
+func TestPlanNewContactThenNothingThenCancellation(t *testing.T) {
+	c := guestAndAccount()
+	d := Build(c, settings)
+	p := PlanFor(d, Snapshot{}, false)
+	if !p.NewContact || p.Class != ClassOrder || len(p.Orders) != 3 || len(p.AddLists) != 2 {
+		t.Fatalf("first plan: %+v", p)
+	}
+	if _, ok := p.Fields[FieldLastOrderRef]; !ok {
+		t.Fatal("new contact misses purchase fields")
+	}
+	s := Snapshot{}.AfterContact(d, p).WithLists(d.Lists)
+	for _, r := range p.Orders {
+		s = s.WithOrder(r.Key, r.Hash)
+	}
+	if again := PlanFor(Build(c, settings), s, false); !again.Empty() {
+		t.Fatalf("unchanged customer gives a plan: %+v", again)
+	}
+	c.Orders[1].State = "cancel"
+	c.Orders[1].WriteDate = ts("2026-02-01 00:00:00")
+	p = PlanFor(Build(c, settings), s, false)
+	if p.Class != ClassOrder || len(p.Orders) != 1 || p.Orders[0].Key != "101" {
+		t.Fatalf("cancel plan: %+v", p)
+	}
+	if p.Fields[FieldOrderCount] != 1 || p.Fields[FieldTotalSpent] != 100.0 {
+		t.Fatalf("aggregates after cancel: %v", p.Fields)
+	}
+	if _, ok := p.Fields[FieldFirstName]; ok {
+		t.Fatal("unchanged profile field resent")
+	}
+}
+
+func TestPlanProfileOnlyAndClears(t *testing.T) {
+	c := guestAndAccount()
+	d := Build(c, settings)
+	s := Full(d)
+	c.Partners[1].Lang = ""
+	c.Partners[1].WriteDate = ts("2026-03-01 00:00:00")
+	p := PlanFor(Build(c, settings), s, false)
+	if p.Class != ClassProfile {
+		t.Fatalf("class %v, want profile", p.Class)
+	}
+	if v, ok := p.Fields[FieldLanguage]; !ok || v != nil {
+		t.Fatalf("LANGUAGE should be cleared with null, plan %v", p.Fields)
+	}
+	if p.Fields[FieldSyncedAt] != "2026-03-01T00:00:00Z" {
+		t.Fatalf("ODOO_SYNCED_AT not sent: %v", p.Fields)
+	}
+}
+
+func TestPlanTagRemovedLeavesVIPList(t *testing.T) {
+	c := guestAndAccount()
+	s := Full(Build(c, settings))
+	c.Partners[1].Tags = nil
+	p := PlanFor(Build(c, settings), s, false)
+	if p.Class != ClassStatus || len(p.RemoveLists) != 1 || p.RemoveLists[0] != "VIP Customers" || p.Fields[FieldIsVIP] != false {
+		t.Fatalf("plan %+v", p)
+	}
+}
+
+func TestPlanOrderMovedAwayIsDeleted(t *testing.T) {
+	c := guestAndAccount()
+	s := Full(Build(c, settings))
+	c.Orders = c.Orders[1:]
+	p := PlanFor(Build(c, settings), s, false)
+	if len(p.DeleteOrders) != 1 || p.DeleteOrders[0] != "100" {
+		t.Fatalf("plan %+v", p)
+	}
+}
+
+func TestForceRewritesEverything(t *testing.T) {
+	c := guestAndAccount()
+	d := Build(c, settings)
+	p := PlanFor(d, Full(d), true)
+	if p.NewContact || len(p.Orders) != 3 || len(p.Fields) < 10 {
+		t.Fatalf("force plan %+v", p)
+	}
+}
+
+func TestNoPartnersClearsProfile(t *testing.T) {
+	d := Build(Customer{Key: "x@example.com"}, settings)
+	if d.Fields[FieldCustomerType] != nil || d.Fields[FieldOrderCount] != 0 || d.Lists != nil {
+		t.Fatalf("%v %v", d.Fields, d.Lists)
+	}
+}
+
+func TestTruncateKeepsRunes(t *testing.T) {
+	s := truncate("ééééé", 3)
+	if s != "é" {
+		t.Fatalf("%q", s)
+	}
+}

@@ -1,0 +1,198 @@
+package customer
+
+import (
+	"sort"
+	"time"
+)
+
+// Snapshot is what the sync last wrote to Dotdigital for a customer and saw
+// acknowledged. It lives in the customer's workflow state, so it is compact:
+// canonical values per data field, a short hash per Insight record.
+type Snapshot struct {
+	ContactExists bool              `json:"contactExists,omitempty"`
+	Email         string            `json:"email,omitempty"` // the contact's identifier in Dotdigital
+	Fields        map[string]string `json:"fields,omitempty"`
+	Orders        map[string]string `json:"orders,omitempty"` // record key -> hash
+	Lists         []string          `json:"lists,omitempty"`
+	PartnerIDs    []int64           `json:"partnerIds,omitempty"`
+	ChangeTime    time.Time         `json:"changeTime,omitempty"` // Odoo change time the snapshot reflects
+}
+
+// Plan is the smallest write that turns a Snapshot into a Desired state.
+type Plan struct {
+	NewContact   bool
+	Fields       map[string]any // only changed fields; nil clears
+	Orders       []Record       // records to upsert, by key order
+	DeleteOrders []string       // records that no longer belong to this customer
+	AddLists     []string
+	RemoveLists  []string
+	Class        Class // highest priority class touched
+}
+
+// Empty reports whether nothing needs writing.
+func (p Plan) Empty() bool {
+	return !p.NewContact && len(p.Fields) == 0 && len(p.Orders) == 0 && len(p.DeleteOrders) == 0 &&
+		len(p.AddLists) == 0 && len(p.RemoveLists) == 0
+}
+
+// PlanFor compares desired with what was written. With force, everything is
+// rewritten (resync), as if nothing had been written before.
+func PlanFor(d Desired, s Snapshot, force bool) Plan {
+	if force {
+		s = Snapshot{ContactExists: s.ContactExists, Email: s.Email, Lists: s.Lists}
+		s.Orders = nil
+	}
+	p := Plan{NewContact: !s.ContactExists, Fields: map[string]any{}}
+	for name, v := range d.Fields {
+		if name == FieldSyncedAt {
+			continue
+		}
+		if old, ok := s.Fields[name]; !ok || old != d.FieldValues[name] {
+			if !ok && v == nil && !p.NewContact && !force {
+				// Never written and empty: nothing to clear.
+				continue
+			}
+			if v == nil && p.NewContact {
+				continue // a new contact has no value to clear
+			}
+			p.Fields[name] = v
+			p.raise(ClassOf(name))
+		}
+	}
+	for key, r := range d.Orders {
+		if s.Orders[key] != r.Hash {
+			p.Orders = append(p.Orders, r)
+			p.raise(ClassOrder)
+		}
+	}
+	sort.Slice(p.Orders, func(i, j int) bool { return p.Orders[i].Key < p.Orders[j].Key })
+	for key := range s.Orders {
+		if _, ok := d.Orders[key]; !ok {
+			p.DeleteOrders = append(p.DeleteOrders, key)
+			p.raise(ClassOrder)
+		}
+	}
+	sort.Strings(p.DeleteOrders)
+	p.AddLists, p.RemoveLists = diffSorted(d.Lists, s.Lists)
+	if len(p.AddLists)+len(p.RemoveLists) > 0 {
+		p.raise(ClassStatus)
+	}
+	if p.NewContact {
+		p.raise(ClassStatus)
+	}
+	if len(p.Fields) > 0 || p.NewContact {
+		// ODOO_SYNCED_AT travels with every contact write.
+		p.Fields[FieldSyncedAt] = d.Fields[FieldSyncedAt]
+	}
+	return p
+}
+
+func (p *Plan) raise(c Class) {
+	if c == ClassNone {
+		return
+	}
+	if p.Class == ClassNone || c < p.Class {
+		p.Class = c
+	}
+}
+
+// diffSorted returns what is in want but not in have, and the reverse.
+func diffSorted(want, have []string) (add, remove []string) {
+	in := func(list []string, v string) bool {
+		i := sort.SearchStrings(list, v)
+		return i < len(list) && list[i] == v
+	}
+	w, h := append([]string(nil), want...), append([]string(nil), have...)
+	sort.Strings(w)
+	sort.Strings(h)
+	for _, v := range w {
+		if !in(h, v) {
+			add = append(add, v)
+		}
+	}
+	for _, v := range h {
+		if !in(w, v) {
+			remove = append(remove, v)
+		}
+	}
+	return add, remove
+}
+
+// AfterContact returns the snapshot once the plan's contact write (fields
+// and list additions) was acknowledged.
+func (s Snapshot) AfterContact(d Desired, p Plan) Snapshot {
+	out := s.clone()
+	out.ContactExists = true
+	out.Email = d.Key
+	if out.Fields == nil {
+		out.Fields = map[string]string{}
+	}
+	for name := range p.Fields {
+		out.Fields[name] = d.FieldValues[name]
+	}
+	out.PartnerIDs = append([]int64(nil), d.PartnerIDs...)
+	return out
+}
+
+// WithOrder records an acknowledged Insight record write.
+func (s Snapshot) WithOrder(key, hash string) Snapshot {
+	out := s.clone()
+	if out.Orders == nil {
+		out.Orders = map[string]string{}
+	}
+	out.Orders[key] = hash
+	return out
+}
+
+// WithoutOrder records an acknowledged Insight record deletion.
+func (s Snapshot) WithoutOrder(key string) Snapshot {
+	out := s.clone()
+	delete(out.Orders, key)
+	return out
+}
+
+// WithLists records the acknowledged list memberships.
+func (s Snapshot) WithLists(lists []string) Snapshot {
+	out := s.clone()
+	out.Lists = append([]string(nil), lists...)
+	sort.Strings(out.Lists)
+	return out
+}
+
+// Completed marks the snapshot as reflecting the desired state's change time.
+func (s Snapshot) Completed(d Desired) Snapshot {
+	out := s.clone()
+	out.ChangeTime = d.ChangeTime
+	return out
+}
+
+func (s Snapshot) clone() Snapshot {
+	out := s
+	out.Fields = make(map[string]string, len(s.Fields))
+	for k, v := range s.Fields {
+		out.Fields[k] = v
+	}
+	if s.Orders != nil {
+		out.Orders = make(map[string]string, len(s.Orders))
+		for k, v := range s.Orders {
+			out.Orders[k] = v
+		}
+	}
+	out.Lists = append([]string(nil), s.Lists...)
+	out.PartnerIDs = append([]int64(nil), s.PartnerIDs...)
+	return out
+}
+
+// Full returns the snapshot of a state written in full (bulk import).
+func Full(d Desired) Snapshot {
+	s := Snapshot{ContactExists: true, Email: d.Key, Fields: map[string]string{}, Orders: map[string]string{},
+		PartnerIDs: append([]int64(nil), d.PartnerIDs...), ChangeTime: d.ChangeTime}
+	for k, v := range d.FieldValues {
+		s.Fields[k] = v
+	}
+	for k, r := range d.Orders {
+		s.Orders[k] = r.Hash
+	}
+	s.Lists = append([]string(nil), d.Lists...)
+	return s
+}

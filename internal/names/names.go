@@ -1,0 +1,107 @@
+// Package names holds every name that crosses a process boundary through
+// Temporal: task queues, workflow types, signals, queries, updates, search
+// attributes, schedule IDs. Workers, the starter, tests and docs use these
+// constants, never string literals.
+package names
+
+import "go.temporal.io/sdk/temporal"
+
+// TaskQueue names a Temporal task queue.
+type TaskQueue string
+
+// Task queues. Workflows run on Workflows; every Dotdigital call runs on
+// Dotdigital (rate-limited for the whole fleet); every Odoo call on Odoo
+// (concurrency-capped to protect Odoo).
+const (
+	QueueWorkflows  TaskQueue = "sync-workflows"
+	QueueDotdigital TaskQueue = "dotdigital-api"
+	QueueOdoo       TaskQueue = "odoo-api"
+)
+
+// Signal names a workflow signal.
+type Signal string
+
+// Signals.
+const (
+	// SignalChange carries a change hint for a customer (from the poller or a webhook).
+	SignalChange Signal = "change"
+	// SignalResync forces a full reload and rewrite of one customer.
+	SignalResync Signal = "resync"
+	// SignalLaneResult carries the outcome of a write the lane made for a customer.
+	SignalLaneResult Signal = "lane-result"
+	// SignalLaneSubmit hands a customer's pending write to a lane shard.
+	SignalLaneSubmit Signal = "lane-submit"
+	// SignalPartnerMoved tells a customer that one of its partners now belongs to another key.
+	SignalPartnerMoved Signal = "partner-moved"
+	// SignalHandover answers SignalPartnerMoved.
+	SignalHandover Signal = "handover"
+	// SignalPoke asks the poller to poll now (webhook hint).
+	SignalPoke Signal = "poke"
+)
+
+// Query names a workflow query.
+type Query string
+
+// Queries.
+const (
+	QueryState    Query = "state"
+	QueryProgress Query = "progress"
+	QueryLane     Query = "lane"
+)
+
+// Workflow type names (registered explicitly so renames of Go functions do not break history).
+const (
+	WorkflowCustomer   = "CustomerSync"
+	WorkflowPoller     = "OdooChangePoller"
+	WorkflowLane       = "DotdigitalLane"
+	WorkflowBackfill   = "Backfill"
+	WorkflowLagMonitor = "LagMonitor"
+	WorkflowReconcile  = "Reconcile"
+	WorkflowBootstrap  = "Bootstrap"
+)
+
+// Fixed workflow and schedule IDs of singletons.
+const (
+	PollerWorkflowID     = "odoo-change-poller"
+	BootstrapWorkflowID  = "dotdigital-bootstrap"
+	BackfillWorkflowID   = "backfill"
+	LagScheduleID        = "lag-monitor"
+	ReconcileScheduleID  = "reconcile"
+	LaneWorkflowIDPrefix = "dotdigital-lane-"
+)
+
+// Search attributes. SQLite visibility (the embedded default) allows 10
+// Keyword and 3 of each other type per namespace, so this list is short.
+var (
+	// SyncState is idle, pending, syncing, ok or blocked.
+	SASyncState = temporal.NewSearchAttributeKeyKeyword("SyncState")
+	// BlockedReason is a reason code while SyncState is blocked.
+	SABlockedReason = temporal.NewSearchAttributeKeyKeyword("BlockedReason")
+	// OdooPartnerIDs lists the partner ids that fold into the customer.
+	SAOdooPartnerIDs = temporal.NewSearchAttributeKeyKeywordList("OdooPartnerIDs")
+	// LastSyncedAt is when Dotdigital last acknowledged a write for the customer.
+	SALastSyncedAt = temporal.NewSearchAttributeKeyTime("LastSyncedAt")
+	// OldestPendingAt is the Odoo change time of the oldest change not yet acknowledged.
+	SAOldestPendingAt = temporal.NewSearchAttributeKeyTime("OldestPendingAt")
+	// PendingClass is the highest priority class of pending work (order, status, profile).
+	SAPendingClass = temporal.NewSearchAttributeKeyKeyword("PendingClass")
+)
+
+// SyncState values.
+const (
+	StateIdle    = "idle"
+	StatePending = "pending"
+	StateOK      = "ok"
+	StateBlocked = "blocked"
+)
+
+// SearchAttributeKinds lists every custom search attribute with its type name
+// as the embedded server and `temporal operator search-attribute create` want it.
+var SearchAttributeKinds = map[string]string{
+	SASyncState.GetName():       "Keyword",
+	SABlockedReason.GetName():   "Keyword",
+	SAOdooPartnerIDs.GetName():  "KeywordList",
+	SALastSyncedAt.GetName():    "Datetime",
+	SAOldestPendingAt.GetName(): "Datetime",
+	SAPendingClass.GetName():    "Keyword",
+}
