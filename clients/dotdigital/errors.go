@@ -351,3 +351,5 @@ func truncate(s string, n int) string {
 }
 
 func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+func errMissing(field string) error { return fmt.Errorf("response lacks %s", field) }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 )
@@ -36,7 +37,7 @@ func parseErrorBody(status int, body []byte) (code, message string, details []Er
 	if len(trimmed) > 0 && trimmed[0] == '{' && json.Unmarshal(trimmed, &eb) == nil {
 		switch {
 		case eb.ErrorCode != nil && strings.TrimSpace(*eb.ErrorCode) != "":
-			code = strings.TrimSpace(*eb.ErrorCode)
+			code = sanitiseCode(*eb.ErrorCode)
 			message = eb.Description
 			details = parseDetails(eb.Details)
 			if message == "" && eb.Message != nil {
@@ -49,6 +50,10 @@ func parseErrorBody(status int, body []byte) (code, message string, details []Er
 			message = eb.Description
 			details = parseDetails(eb.Details)
 		}
+	} else if len(trimmed) > 0 && trimmed[0] == '{' && salvageCode(trimmed) != "" {
+		// JSON cut short (bodies are read up to a limit): keep the code.
+		code = salvageCode(trimmed)
+		message = sanitiseText(trimmed)
 	} else if len(trimmed) > 0 {
 		// Plain text or HTML (proxies, gateways): keep a printable prefix and
 		// still look for a v2 code at its end.
@@ -61,6 +66,16 @@ func parseErrorBody(status int, body []byte) (code, message string, details []Er
 		message = http.StatusText(status)
 	}
 	return code, message, details
+}
+
+var errorCodeField = regexp.MustCompile(`"(?i:errorCode)"\s*:\s*"([A-Za-z0-9_:.-]{1,100})"`)
+
+// salvageCode finds a v3 errorCode in a JSON body that does not parse.
+func salvageCode(b []byte) string {
+	if m := errorCodeField.FindSubmatch(b); m != nil {
+		return string(m[1])
+	}
+	return ""
 }
 
 func parseDetails(raw []json.RawMessage) []ErrorDetail {
@@ -134,6 +149,22 @@ func isV2Code(s string) bool {
 		}
 	}
 	return !prevUnderscore
+}
+
+// sanitiseCode keeps codes usable as span attributes and map keys: printable
+// ASCII, no whitespace, bounded.
+func sanitiseCode(s string) string {
+	s = strings.Join(strings.Fields(s), "_")
+	s = strings.Map(func(r rune) rune {
+		if r <= 0x20 || r > 0x7e {
+			return -1
+		}
+		return r
+	}, s)
+	if len(s) > 100 {
+		s = s[:100]
+	}
+	return s
 }
 
 // sanitiseText keeps valid UTF-8 and replaces control characters.

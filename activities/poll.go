@@ -1,0 +1,421 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/clients/odoo"
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/changes"
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/customer"
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/identity"
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/messages"
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/names"
+)
+
+// pageSize of incremental reads (reference: 200-1000 rows per search_read).
+const pageSize = 500
+
+var (
+	partnerChangeFields  = []string{"id", "email", "email_normalized", "active", "create_date", "write_date"}
+	orderChangeFields    = []string{"id", "partner_id", "state", "write_date"}
+	categoryChangeFields = []string{"id", "write_date"}
+)
+
+// Poll holds the change-capture activities (task queue odoo-api).
+type Poll struct {
+	odoo      *odoo.Client
+	temporal  client.Client
+	namespace string
+	hasher    identity.Hasher
+	queue     string
+	input     func(key string) any
+	overlap   time.Duration
+	logger    *slog.Logger
+	seen      metric.Int64Counter
+}
+
+// NewPoll builds the change-capture activities.
+func NewPoll(d Deps) *Poll {
+	p := &Poll{odoo: d.Odoo, temporal: d.Temporal, namespace: d.Namespace, hasher: d.Hasher, queue: d.WorkflowQueue,
+		input: d.CustomerInput, overlap: d.Overlap, logger: d.Logger}
+	if d.Meter != nil {
+		p.seen, _ = d.Meter.Int64Counter("sync_changes_seen", metric.WithDescription("Odoo changes seen by the poller, by model"))
+	}
+	return p
+}
+
+// routed is one hint for one key.
+type routed struct {
+	key  string
+	hint messages.Hint
+}
+
+// PollChanges reads what changed in Odoo since the cursors (partners,
+// orders, tags, merge notes), routes each change to its customer, and returns
+// the advanced cursors. Routing is idempotent (a hint makes a customer reload
+// from Odoo), so a retried poll only repeats hints.
+func (p *Poll) PollChanges(ctx context.Context, req changes.PollRequest) (changes.PollResult, error) {
+	res := changes.PollResult{Cursors: req.Cursors, Stats: changes.Stats{Polls: 1}}
+	seen := map[string]bool{}
+	var hints []routed
+	seenAt := now()
+
+	partnerPage, err := p.odoo.Changes(ctx, "res.partner", req.Cursors.Partners, odoo.ChangeOptions{Fields: partnerChangeFields, Overlap: p.overlap, PageSize: pageSize})
+	if err != nil {
+		return res, temporalError("read partner changes", err)
+	}
+	partnerIDs := make([]int64, 0, len(partnerPage.Records))
+	for _, r := range partnerPage.Records {
+		id := r.Int("id")
+		seen["res.partner/"+strconv.FormatInt(id, 10)] = true
+		partnerIDs = append(partnerIDs, id)
+		key, _ := identity.Key(r.String("email_normalized"), r.String("email"))
+		if key == "" {
+			res.Stats.Skipped++
+			continue
+		}
+		class := customer.ClassProfile
+		if r.Time("create_date").Equal(r.Time("write_date")) || !r.Bool("active") {
+			class = customer.ClassStatus // a new partner (guest checkout, sign-up) or an archive
+		}
+		hints = append(hints, routed{key, messages.Hint{Kind: messages.HintPartner, Class: class, Model: "res.partner", RecordID: id, ChangeTime: r.Time("write_date"), SeenAt: seenAt}})
+	}
+	res.Stats.Partners = len(partnerPage.Records)
+	moved, err := p.movedPartners(ctx, partnerPage.Records, seenAt)
+	if err != nil {
+		return res, err
+	}
+	hints = append(hints, moved...)
+
+	orderPage, err := p.odoo.Changes(ctx, "sale.order", req.Cursors.Orders, odoo.ChangeOptions{Fields: orderChangeFields, Overlap: p.overlap, PageSize: pageSize})
+	if err != nil {
+		return res, temporalError("read order changes", err)
+	}
+	orderHints, err := p.orderHints(ctx, orderPage.Records, seen, seenAt)
+	if err != nil {
+		return res, err
+	}
+	hints = append(hints, orderHints...)
+	res.Stats.Orders = len(orderPage.Records)
+
+	catPage, err := p.odoo.Changes(ctx, "res.partner.category", req.Cursors.Categories, odoo.ChangeOptions{Fields: categoryChangeFields, Overlap: p.overlap, PageSize: pageSize})
+	if err != nil {
+		return res, temporalError("read tag changes", err)
+	}
+	catHints, err := p.categoryHints(ctx, catPage.Records, seenAt)
+	if err != nil {
+		return res, err
+	}
+	hints = append(hints, catHints...)
+	res.Stats.Categories = len(catPage.Records)
+
+	notes, err := p.odoo.MergeNotesSince(ctx, req.Cursors.MergeNoteID, pageSize)
+	if err != nil {
+		return res, temporalError("read merge notes", err)
+	}
+	mergeHints, lastNote, err := p.mergeHints(ctx, notes, seenAt)
+	if err != nil {
+		return res, err
+	}
+	hints = append(hints, mergeHints...)
+	res.Stats.Merges = len(notes)
+
+	if err := p.route(ctx, hints); err != nil {
+		return res, err
+	}
+	res.Stats.Routed = len(hints)
+	p.countSeen(ctx, res.Stats)
+
+	res.Cursors = changes.Cursors{Partners: partnerPage.Next, Orders: orderPage.Next, Categories: catPage.Next, MergeNoteID: req.Cursors.MergeNoteID}
+	if lastNote > res.Cursors.MergeNoteID {
+		res.Cursors.MergeNoteID = lastNote
+	}
+	res.More = partnerPage.More || orderPage.More || catPage.More || len(notes) == pageSize
+	for _, pk := range req.Pokes {
+		if !seen[pk.Model+"/"+strconv.FormatInt(pk.ID, 10)] {
+			res.Unseen = append(res.Unseen, pk)
+		}
+	}
+	return res, nil
+}
+
+func (p *Poll) orderHints(ctx context.Context, records []odoo.Record, seen map[string]bool, seenAt time.Time) ([]routed, error) {
+	if len(records) == 0 {
+		return nil, nil
+	}
+	var partnerIDs []int64
+	for _, r := range records {
+		seen["sale.order/"+strconv.FormatInt(r.Int("id"), 10)] = true
+		partnerIDs = append(partnerIDs, r.Many2One("partner_id").ID)
+	}
+	keys, err := p.keysOf(ctx, partnerIDs)
+	if err != nil {
+		return nil, err
+	}
+	var out []routed
+	for _, r := range records {
+		key := keys[r.Many2One("partner_id").ID]
+		if key == "" {
+			continue // the partner has no valid email: reported with the partner
+		}
+		class := customer.ClassProfile // quotations change nothing a segment sees
+		switch r.String("state") {
+		case "sale", "done", "cancel":
+			class = customer.ClassOrder
+		}
+		out = append(out, routed{key, messages.Hint{Kind: messages.HintOrder, Class: class, Model: "sale.order", RecordID: r.Int("id"), ChangeTime: r.Time("write_date"), SeenAt: seenAt}})
+	}
+	return out, nil
+}
+
+// keysOf maps partner ids to customer keys (archived partners included).
+func (p *Poll) keysOf(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := map[int64]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	partners, err := p.odoo.PartnersByIDs(ctx, uniq(ids))
+	if err != nil {
+		return nil, temporalError("read partners", err)
+	}
+	for _, pt := range partners {
+		out[pt.ID], _ = identity.Key(pt.EmailNormalized, pt.Email)
+	}
+	return out, nil
+}
+
+// categoryHints: a renamed or changed tag does not move its partners'
+// write_date, so every partner carrying it is told.
+func (p *Poll) categoryHints(ctx context.Context, records []odoo.Record, seenAt time.Time) ([]routed, error) {
+	if len(records) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(records))
+	for i, r := range records {
+		ids[i] = r.Int("id")
+	}
+	partners, err := p.odoo.PartnersWithCategories(ctx, ids)
+	if err != nil {
+		return nil, temporalError("read tagged partners", err)
+	}
+	var out []routed
+	for _, pt := range partners {
+		if key, _ := identity.Key(pt.EmailNormalized, pt.Email); key != "" {
+			out = append(out, routed{key, messages.Hint{Kind: messages.HintCategory, Class: customer.ClassStatus, Model: "res.partner.category", SeenAt: seenAt}})
+		}
+	}
+	return out, nil
+}
+
+// mergeHints: the merge wizard deletes the source partners and re-points
+// their orders by SQL without moving write_date. The destination's customer
+// reloads (and finds the orders); the customers that held a source partner
+// learn it vanished and where it went.
+func (p *Poll) mergeHints(ctx context.Context, notes []odoo.MergeNote, seenAt time.Time) ([]routed, int64, error) {
+	var last int64
+	var out []routed
+	for _, n := range notes {
+		if n.MessageID > last {
+			last = n.MessageID
+		}
+		keys, err := p.keysOf(ctx, []int64{n.DestinationID})
+		if err != nil {
+			return nil, 0, err
+		}
+		dst := keys[n.DestinationID]
+		if dst != "" {
+			out = append(out, routed{dst, messages.Hint{Kind: messages.HintMerge, Class: customer.ClassStatus, Model: "res.partner", RecordID: n.DestinationID, ChangeTime: n.Date, SeenAt: seenAt}})
+		}
+		owners, err := p.owners(ctx, n.SourceIDs)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, o := range owners {
+			if dst != "" && o.id == p.hasher.CustomerID(dst) {
+				continue
+			}
+			out = append(out, routed{o.key, messages.Hint{Kind: messages.HintMoved, Class: customer.ClassStatus, Model: "res.partner", ChangeTime: n.Date, SeenAt: seenAt, Successor: dst, MovedFrom: o.id}})
+		}
+	}
+	return out, last, nil
+}
+
+// movedPartners finds customers that hold one of these partners under
+// another key (the partner's email changed, or became invalid) and tells
+// them, and tells the new key where the partner came from.
+func (p *Poll) movedPartners(ctx context.Context, records []odoo.Record, seenAt time.Time) ([]routed, error) {
+	if len(records) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(records))
+	keyOf := map[int64]string{}
+	for i, r := range records {
+		ids[i] = r.Int("id")
+		keyOf[ids[i]], _ = identity.Key(r.String("email_normalized"), r.String("email"))
+	}
+	owners, err := p.owners(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var out []routed
+	for _, o := range owners {
+		for _, pid := range o.partners {
+			key, ok := keyOf[pid]
+			if !ok || (key != "" && p.hasher.CustomerID(key) == o.id) {
+				continue
+			}
+			out = append(out, routed{o.key, messages.Hint{Kind: messages.HintMoved, Class: customer.ClassStatus, Model: "res.partner", RecordID: pid, SeenAt: seenAt, Successor: key, MovedFrom: o.id}})
+			if key != "" {
+				out = append(out, routed{key, messages.Hint{Kind: messages.HintPartner, Class: customer.ClassStatus, Model: "res.partner", RecordID: pid, SeenAt: seenAt, MovedFrom: o.id}})
+			}
+		}
+	}
+	return out, nil
+}
+
+type owner struct {
+	id       string
+	key      string // from the workflow memo
+	partners []int64
+}
+
+// owners finds, through visibility, the customer workflows whose latest run
+// lists one of the partner ids.
+func (p *Poll) owners(ctx context.Context, partnerIDs []int64) ([]owner, error) {
+	if len(partnerIDs) == 0 {
+		return nil, nil
+	}
+	want := map[int64]bool{}
+	quoted := make([]string, len(partnerIDs))
+	for i, id := range partnerIDs {
+		want[id] = true
+		quoted[i] = "'" + strconv.FormatInt(id, 10) + "'"
+	}
+	query := fmt.Sprintf("WorkflowType = '%s' AND %s IN (%s)", names.WorkflowCustomer, names.SAOdooPartnerIDs.GetName(), strings.Join(quoted, ","))
+	latest := map[string]owner{}
+	started := map[string]time.Time{}
+	var token []byte
+	for {
+		resp, err := p.temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: p.namespace, Query: query, NextPageToken: token, PageSize: 1000})
+		if err != nil {
+			return nil, temporal.NewApplicationErrorWithOptions("visibility query: "+err.Error(), ErrTypeTransient, temporal.ApplicationErrorOptions{})
+		}
+		for _, e := range resp.GetExecutions() {
+			id := e.GetExecution().GetWorkflowId()
+			st := e.GetStartTime().AsTime()
+			if prev, ok := started[id]; ok && prev.After(st) {
+				continue
+			}
+			started[id] = st
+			var ids []string
+			if pl, ok := e.GetSearchAttributes().GetIndexedFields()[names.SAOdooPartnerIDs.GetName()]; ok {
+				_ = converter.GetDefaultDataConverter().FromPayload(pl, &ids)
+			}
+			o := owner{id: id}
+			if pl, ok := e.GetMemo().GetFields()["email"]; ok {
+				_ = converter.GetDefaultDataConverter().FromPayload(pl, &o.key)
+			}
+			for _, s := range ids {
+				if n, err := strconv.ParseInt(s, 10, 64); err == nil && want[n] {
+					o.partners = append(o.partners, n)
+				}
+			}
+			latest[id] = o
+		}
+		token = resp.GetNextPageToken()
+		if len(token) == 0 {
+			break
+		}
+	}
+	out := make([]owner, 0, len(latest))
+	for _, id := range sortedKeys(latest) {
+		if len(latest[id].partners) > 0 {
+			out = append(out, latest[id])
+		}
+	}
+	return out, nil
+}
+
+// route delivers hints, several at a time. Hints for one key are merged
+// first: one signal per customer per poll.
+func (p *Poll) route(ctx context.Context, hints []routed) error {
+	type target struct {
+		key string
+		id  string
+	}
+	merged := map[target]messages.Hint{}
+	var order []target
+	for _, h := range hints {
+		t := target{key: h.key, id: h.hint.MovedFrom}
+		if h.key != "" {
+			t.id = ""
+		}
+		if old, ok := merged[t]; ok {
+			h.hint = mergeHint(old, h.hint)
+		} else {
+			order = append(order, t)
+		}
+		merged[t] = h.hint
+	}
+	sort.SliceStable(order, func(i, j int) bool { return merged[order[i]].Class < merged[order[j]].Class })
+	return parallel(ctx, 8, len(order), func(ctx context.Context, i int) error {
+		t := order[i]
+		h := merged[t]
+		var err error
+		if t.key != "" {
+			err = RouteHint(ctx, p.temporal, p.hasher, p.queue, p.input(t.key), t.key, h)
+		} else {
+			// A customer identified by workflow ID only (it holds a moved partner).
+			err = p.temporal.SignalWorkflow(ctx, t.id, "", string(names.SignalChange), h)
+			if err != nil && isNotFound(err) {
+				err = nil // closed and gone: nothing holds the partner any more
+			}
+		}
+		if err != nil {
+			return temporalError("route change", err)
+		}
+		heartbeat(ctx, "routed", i)
+		return nil
+	})
+}
+
+func mergeHint(a, b messages.Hint) messages.Hint {
+	out := b
+	if a.Class != customer.ClassNone && (b.Class == customer.ClassNone || a.Class < b.Class) {
+		out.Class = a.Class
+	}
+	if !a.ChangeTime.IsZero() && (b.ChangeTime.IsZero() || a.ChangeTime.Before(b.ChangeTime)) {
+		out.ChangeTime = a.ChangeTime
+	}
+	if out.MovedFrom == "" {
+		out.MovedFrom = a.MovedFrom
+	}
+	if out.Successor == "" {
+		out.Successor = a.Successor
+	}
+	out.Force = a.Force || b.Force
+	return out
+}
+
+func (p *Poll) countSeen(ctx context.Context, s changes.Stats) {
+	if p.seen == nil {
+		return
+	}
+	for model, n := range map[string]int{"res.partner": s.Partners, "sale.order": s.Orders, "res.partner.category": s.Categories, "merge": s.Merges} {
+		if n > 0 {
+			p.seen.Add(ctx, int64(n), metric.WithAttributes(attribute.String("model", model)))
+		}
+	}
+}

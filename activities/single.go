@@ -1,0 +1,278 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/clients/dotdigital"
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/customer"
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/messages"
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/names"
+)
+
+// SyncCustomer brings one customer up to date with single API calls: the
+// lowest-latency path, used while the lane keeps up. It reloads the customer
+// from Odoo, diffs against what the customer workflow last saw acknowledged,
+// writes only the difference (contact fields first, then Insight records,
+// then list removals) and signals the result to the customer.
+func (l *Lane) SyncCustomer(ctx context.Context, req messages.LaneRequest) (messages.SyncSummary, error) {
+	snap, err := l.snapshotOf(ctx, req.CustomerID)
+	if err != nil {
+		return messages.SyncSummary{}, temporalError("sync customer", err)
+	}
+	custs, err := l.load.Customers(ctx, []string{req.Key})
+	if err != nil {
+		return messages.SyncSummary{}, temporalError("load customer from Odoo", err)
+	}
+	c := custs[req.Key]
+	if len(c.Partners) == 0 && snap.ContactExists {
+		return l.vacate(ctx, req, snap)
+	}
+	d := customer.Build(c, l.mapping)
+	w := &writer{lane: l, req: req, desired: d, snap: snap, path: "single"}
+	res, err := w.run(ctx, customer.PlanFor(d, snap, req.Force))
+	if err != nil {
+		if w.writes > 0 {
+			// Keep what was acknowledged; the retry starts from there.
+			_ = l.tell(ctx, req.CustomerID, messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomePartial, Snapshot: &w.snap}, req.Class)
+		}
+		return messages.SyncSummary{Customers: 1, Writes: w.writes}, err
+	}
+	if err := l.tell(ctx, req.CustomerID, res, req.Class); err != nil {
+		return messages.SyncSummary{}, err
+	}
+	sum := messages.SyncSummary{Customers: 1, Writes: w.writes}
+	if res.Outcome == messages.OutcomeBlocked {
+		sum.Blocked = 1
+	} else {
+		sum.OK = 1
+	}
+	return sum, nil
+}
+
+// writer executes one customer's plan with single calls.
+type writer struct {
+	lane    *Lane
+	req     messages.LaneRequest
+	desired customer.Desired
+	snap    customer.Snapshot
+	path    string
+	writes  int
+	contact int64 // Dotdigital contact id once known
+}
+
+// run returns the result to signal, or an error to retry.
+func (w *writer) run(ctx context.Context, p customer.Plan) (messages.LaneResult, error) {
+	l := w.lane
+	res := messages.LaneResult{Seq: w.req.Seq, ChangeTime: w.desired.ChangeTime, Class: p.Class}
+	block := func(r rejection) (messages.LaneResult, error) {
+		res.Outcome, res.Reason, res.Detail, res.Record = messages.OutcomeBlocked, r.Reason, r.Detail, r.Record
+		res.Snapshot = &w.snap
+		res.Writes = w.writes
+		return res, nil
+	}
+	if p.NewContact || len(p.Fields) > 0 || len(p.AddLists) > 0 {
+		if err := w.upsertContact(ctx, p); err != nil {
+			if blocking(err) {
+				return block(rejectionOf(err, ""))
+			}
+			return res, temporalError("upsert contact", err)
+		}
+	}
+	for _, r := range p.Orders {
+		if err := w.putOrder(ctx, r); err != nil {
+			if blocking(err) {
+				return block(rejectionOf(err, "sale.order "+r.Key))
+			}
+			return res, temporalError("put order record", err)
+		}
+	}
+	for _, key := range p.DeleteOrders {
+		if err := l.pace.wait(ctx, ""); err != nil {
+			return res, err
+		}
+		err := l.dd.DeleteContactRecord(ctx, OrdersCollection, w.snap.Email, key)
+		if err != nil && !dotdigital.IsNotFound(err) {
+			return res, temporalError("delete order record", err)
+		}
+		w.writes++
+		l.count(ctx, "order_delete", w.path, 1)
+		w.snap = w.snap.WithoutOrder(key)
+	}
+	if len(p.RemoveLists) > 0 {
+		if err := w.removeLists(ctx, p.RemoveLists); err != nil {
+			return res, err
+		}
+	}
+	w.snap = w.snap.WithLists(w.desired.Lists).Completed(w.desired)
+	res.Outcome, res.Snapshot, res.AckAt, res.Writes = messages.OutcomeOK, &w.snap, now(), w.writes
+	if ref, ok := w.desired.Fields[customer.FieldLastOrderRef].(string); ok {
+		res.LastOrder = ref
+	}
+	return res, nil
+}
+
+func (w *writer) upsertContact(ctx context.Context, p customer.Plan) error {
+	l := w.lane
+	ids, err := l.listIDs(ctx, p.AddLists)
+	if err != nil {
+		return err
+	}
+	if err := l.pace.wait(ctx, ""); err != nil {
+		return err
+	}
+	contact, _, err := l.dd.UpsertContact(ctx, w.desired.Key, dotdigital.ContactUpdate{DataFields: p.Fields, Lists: ids})
+	if err != nil {
+		return err
+	}
+	w.writes++
+	l.count(ctx, "contact", w.path, 1)
+	w.contact = contact.ID
+	w.snap = w.snap.AfterContact(w.desired, p).WithLists(union(w.snap.Lists, p.AddLists))
+	heartbeat(ctx, "contact")
+	return nil
+}
+
+// putOrder upserts one Insight record; the first record of an account
+// creates the collection, and a contact deleted in Dotdigital behind the
+// sync's back is recreated in full first.
+func (w *writer) putOrder(ctx context.Context, r customer.Record) error {
+	l := w.lane
+	for attempt := 0; ; attempt++ {
+		if err := l.pace.wait(ctx, ""); err != nil {
+			return err
+		}
+		_, err := l.dd.PutOrderRecord(ctx, OrdersCollection, w.desired.Key, r.Key, r.JSON)
+		switch {
+		case err == nil:
+			w.writes++
+			l.count(ctx, "order", w.path, 1)
+			w.snap = w.snap.WithOrder(r.Key, r.Hash)
+			return nil
+		case attempt == 0 && dotdigital.IsCollectionNotFound(err):
+			if err := l.dd.CreateCollection(ctx, OrdersCollection, "contact", "orders"); err != nil {
+				return err
+			}
+		case attempt == 0 && dotdigital.IsContactNotFound(err):
+			full := customer.PlanFor(w.desired, customer.Snapshot{}, true)
+			if err := w.upsertContact(ctx, full); err != nil {
+				return err
+			}
+		default:
+			return err
+		}
+	}
+}
+
+func (w *writer) removeLists(ctx context.Context, lists []string) error {
+	l := w.lane
+	ids, err := l.listIDs(ctx, lists)
+	if err != nil {
+		return err
+	}
+	if w.contact == 0 {
+		c, err := l.dd.GetContact(ctx, w.snap.Email)
+		if err != nil {
+			if dotdigital.IsNotFound(err) {
+				return nil // no contact, no membership
+			}
+			return temporalError("get contact", err)
+		}
+		w.contact = c.ID
+	}
+	for _, id := range ids {
+		if err := l.pace.wait(ctx, ""); err != nil {
+			return err
+		}
+		if err := l.dd.RemoveContactFromList(ctx, id, w.contact); err != nil && !dotdigital.IsNotFound(err) {
+			return temporalError("remove contact from list", err)
+		}
+		w.writes++
+		l.count(ctx, "list_remove", w.path, 1)
+	}
+	return nil
+}
+
+func union(a, b []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range append(append([]string(nil), a...), b...) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// vacate handles a customer whose partners all left (email change, merge
+// into another email, deletion): its contact is handed to the successor key
+// when that key has no contact yet (Dotdigital email change), else it is
+// unlinked: its Insight records deleted, the sync's fields cleared and its
+// lists left, and it is reported (brief: Identity).
+func (l *Lane) vacate(ctx context.Context, req messages.LaneRequest, snap customer.Snapshot) (messages.SyncSummary, error) {
+	res := messages.LaneResult{Seq: req.Seq, Class: req.Class}
+	if req.Successor != "" && req.Successor != snap.Email {
+		successorID := l.customerID(req.Successor)
+		moved, err := l.dd.ChangeEmail(ctx, snap.Email, req.Successor)
+		switch {
+		case err == nil:
+			handed := snap
+			handed.Email = req.Successor
+			_ = moved
+			if err := l.handover(ctx, successorID, messages.Handover{From: req.CustomerID, Snapshot: handed}); err != nil {
+				return messages.SyncSummary{}, err
+			}
+			res.Outcome, res.AckAt, res.Snapshot = messages.OutcomeHanded, now(), &customer.Snapshot{}
+			return messages.SyncSummary{Customers: 1, OK: 1, Writes: 1}, l.tell(ctx, req.CustomerID, res, req.Class)
+		case dotdigital.IsConflict(err):
+			if err := l.handover(ctx, successorID, messages.Handover{From: req.CustomerID, Conflict: true}); err != nil {
+				return messages.SyncSummary{}, err
+			}
+		case dotdigital.IsNotFound(err):
+			// The old contact is gone already: nothing to hand over or unlink.
+			if err := l.handover(ctx, successorID, messages.Handover{From: req.CustomerID, Conflict: true}); err != nil {
+				return messages.SyncSummary{}, err
+			}
+			res.Outcome, res.AckAt, res.Snapshot = messages.OutcomeHanded, now(), &customer.Snapshot{}
+			return messages.SyncSummary{Customers: 1, OK: 1}, l.tell(ctx, req.CustomerID, res, req.Class)
+		default:
+			return messages.SyncSummary{}, temporalError("change contact email", err)
+		}
+	}
+	// Unlink: desired state of a customer with no partners (no orders, no
+	// lists, cleared fields), written over the old contact.
+	d := customer.Build(customer.Customer{Key: snap.Email}, l.mapping)
+	w := &writer{lane: l, req: req, desired: d, snap: snap, path: "single"}
+	p := customer.PlanFor(d, snap, false)
+	out, err := w.run(ctx, p)
+	if err != nil {
+		return messages.SyncSummary{}, err
+	}
+	if out.Outcome == messages.OutcomeOK {
+		out.Outcome, out.Reason = messages.OutcomeBlocked, "orphan_contact"
+		out.Detail = fmt.Sprintf("all Odoo partners of this contact left (successor %s); the contact is kept for its subscription history", redactedKey(req.Successor))
+	}
+	return messages.SyncSummary{Customers: 1, Blocked: 1, Writes: w.writes}, l.tell(ctx, req.CustomerID, out, req.Class)
+}
+
+func (l *Lane) handover(ctx context.Context, successorID string, h messages.Handover) error {
+	if err := l.temporal.SignalWorkflow(ctx, successorID, "", string(names.SignalHandover), h); err != nil {
+		// The successor may have closed; it will create its own contact.
+		l.logger.Warn("handover signal not delivered", "successor", successorID, "error", err)
+	}
+	return nil
+}
+
+// redactedKey shows an email's domain only (logs and details carry no full personal data).
+func redactedKey(key string) string {
+	for i := 0; i < len(key); i++ {
+		if key[i] == '@' {
+			return "…" + key[i:]
+		}
+	}
+	if key == "" {
+		return "none"
+	}
+	return "…"
+}

@@ -1,0 +1,64 @@
+package ddemu
+
+import (
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// faultKind is what the dice decided for one call.
+type faultKind int
+
+const (
+	faultNone faultKind = iota
+	fault5xx
+	faultTimeout
+	faultApplied5xx
+)
+
+// faultDice draws fault decisions; safe for concurrent use.
+type faultDice struct {
+	mu  sync.Mutex
+	f   Faults
+	rng *rand.Rand
+}
+
+func newFaultDice(f Faults, seed uint64) *faultDice {
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	return &faultDice{f: f, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+}
+
+func (d *faultDice) set(f Faults) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.f = f
+}
+
+func (d *faultDice) get() Faults {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.f
+}
+
+// roll decides, before the call has any effect, whether it is slowed and which fault it gets.
+// status503 says whether a 5xx fault is a 503 rather than a 500.
+func (d *faultDice) roll() (kind faultKind, slow time.Duration, status503 bool, timeout time.Duration) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	f := d.f
+	if f.SlowRate > 0 && d.rng.Float64() < f.SlowRate {
+		slow = f.SlowDelay
+	}
+	x := d.rng.Float64()
+	switch {
+	case x < f.Fault5xxRate:
+		kind = fault5xx
+	case x < f.Fault5xxRate+f.TimeoutRate:
+		kind = faultTimeout
+	case x < f.Fault5xxRate+f.TimeoutRate+f.Applied5xxRate:
+		kind = faultApplied5xx
+	}
+	return kind, slow, d.rng.IntN(2) == 1, f.TimeoutDelay
+}

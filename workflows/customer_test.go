@@ -1,0 +1,249 @@
+package workflows
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/customer"
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/messages"
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/names"
+)
+
+const testCustomerID = "customer-test"
+
+var testSettings = Settings{Debounce: 2 * time.Second, IdleTimeout: 10 * time.Minute, LaneShards: 1, HandoverWait: time.Minute}.WithDefaults()
+
+// customerHarness runs a customer workflow with a fake lane that answers
+// every submission through reply.
+type customerHarness struct {
+	t        *testing.T
+	env      *testsuite.TestWorkflowEnvironment
+	requests []messages.LaneRequest
+	times    []time.Time
+	reply    func(req messages.LaneRequest) *messages.LaneResult
+}
+
+func newCustomerHarness(t *testing.T) *customerHarness {
+	var suite testsuite.WorkflowTestSuite
+	h := &customerHarness{t: t, env: suite.NewTestWorkflowEnvironment()}
+	h.env.RegisterWorkflowWithOptions(Customer, workflowOptions(names.WorkflowCustomer))
+	h.env.SetStartWorkflowOptions(startOptions(testCustomerID))
+	h.reply = func(req messages.LaneRequest) *messages.LaneResult {
+		return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeOK, AckAt: h.env.Now(), Snapshot: &customer.Snapshot{ContactExists: true, Email: req.Key}}
+	}
+	h.env.OnSignalExternalWorkflow(mock.Anything, LaneID(testCustomerID, 1), "", string(names.SignalLaneSubmit), mock.Anything).Return(
+		func(_, _, _, _ string, arg interface{}) error {
+			req := arg.(messages.LaneRequest)
+			h.requests = append(h.requests, req)
+			h.times = append(h.times, h.env.Now())
+			if res := h.reply(req); res != nil {
+				h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(string(names.SignalLaneResult), *res) }, 100*time.Millisecond)
+			}
+			return nil
+		})
+	return h
+}
+
+func (h *customerHarness) hint(after time.Duration, hint messages.Hint) {
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(string(names.SignalChange), hint) }, after)
+}
+
+func (h *customerHarness) status(after time.Duration, out *messages.CustomerStatus) {
+	h.env.RegisterDelayedCallback(func() {
+		v, err := h.env.QueryWorkflow(string(names.QueryState))
+		require.NoError(h.t, err)
+		require.NoError(h.t, v.Get(out))
+	}, after)
+}
+
+func (h *customerHarness) run() {
+	h.env.ExecuteWorkflow(Customer, CustomerInput{Key: "jane@example.com", Settings: testSettings})
+	require.True(h.t, h.env.IsWorkflowCompleted())
+}
+
+func profile() messages.Hint { return messages.Hint{Kind: messages.HintPartner, Class: customer.ClassProfile} }
+func order() messages.Hint   { return messages.Hint{Kind: messages.HintOrder, Class: customer.ClassOrder} }
+
+func TestOrderHintSkipsDebounceAndCoalescesProfile(t *testing.T) {
+	h := newCustomerHarness(t)
+	h.hint(0, profile())
+	h.hint(500*time.Millisecond, order())
+	h.run()
+	require.NoError(t, h.env.GetWorkflowError())
+	require.Len(t, h.requests, 1, "profile and order change must travel as one write")
+	require.Equal(t, customer.ClassOrder, h.requests[0].Class)
+	require.Less(t, h.times[0].Sub(h.env.Now().Add(-100*time.Hour)), 200*time.Hour) // sanity
+}
+
+func TestProfileHintsAreDebouncedAndCoalesced(t *testing.T) {
+	h := newCustomerHarness(t)
+	var start time.Time
+	h.env.RegisterDelayedCallback(func() { start = h.env.Now() }, 0)
+	for i := 0; i < 5; i++ {
+		h.hint(time.Duration(i)*time.Second, profile())
+	}
+	h.run()
+	require.Len(t, h.requests, 1, "five profile changes in a burst become one write")
+	require.Equal(t, customer.ClassProfile, h.requests[0].Class)
+	// The last hint came at 4s; the write waits a quiet window of 2s after it.
+	wait := h.times[0].Sub(start)
+	require.GreaterOrEqual(t, wait, 6*time.Second)
+	require.Less(t, wait, 7*time.Second)
+}
+
+func TestDebounceIsCapped(t *testing.T) {
+	h := newCustomerHarness(t)
+	for i := 0; i < 40; i++ {
+		h.hint(time.Duration(i)*time.Second, profile())
+	}
+	h.run()
+	require.GreaterOrEqual(t, len(h.requests), 2, "a steady stream of profile changes is still written (cap of 5 windows)")
+}
+
+func TestResyncForcesFullRewrite(t *testing.T) {
+	h := newCustomerHarness(t)
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(string(names.SignalResync), nil) }, 0)
+	h.run()
+	require.Len(t, h.requests, 1)
+	require.True(t, h.requests[0].Force)
+}
+
+func TestBlockedUntilNextChange(t *testing.T) {
+	h := newCustomerHarness(t)
+	calls := 0
+	h.reply = func(req messages.LaneRequest) *messages.LaneResult {
+		calls++
+		if calls == 1 {
+			return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeBlocked, Reason: "invalid_email", Detail: "Dotdigital: invalid email"}
+		}
+		return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeOK, AckAt: h.env.Now(), Snapshot: &customer.Snapshot{ContactExists: true}}
+	}
+	h.hint(0, order())
+	var blocked, cleared messages.CustomerStatus
+	h.status(time.Minute, &blocked)
+	h.hint(2*time.Hour, profile()) // the fix in Odoo
+	h.status(2*time.Hour+time.Minute, &cleared)
+	h.run()
+	require.Equal(t, names.StateBlocked, blocked.State)
+	require.Equal(t, "invalid_email", blocked.Blocked.Reason)
+	require.NotEmpty(t, blocked.Blocked.Fix)
+	require.Equal(t, names.StateOK, cleared.State)
+	require.Nil(t, cleared.Blocked)
+	require.Len(t, h.requests, 2)
+}
+
+func TestBlockedCustomerDoesNotCloseWhenIdle(t *testing.T) {
+	h := newCustomerHarness(t)
+	h.reply = func(req messages.LaneRequest) *messages.LaneResult {
+		return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeBlocked, Reason: "rejected_record"}
+	}
+	h.hint(0, order())
+	var st messages.CustomerStatus
+	h.status(5*testSettings.IdleTimeout, &st)
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(string(names.SignalResync), nil) }, 6*testSettings.IdleTimeout)
+	calls := 0
+	h.reply = func(req messages.LaneRequest) *messages.LaneResult {
+		calls++
+		if calls == 1 {
+			return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeBlocked, Reason: "rejected_record"}
+		}
+		return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeOK, AckAt: h.env.Now()}
+	}
+	h.run()
+	require.Equal(t, names.StateBlocked, st.State, "still open and blocked long after the idle timeout")
+	require.Len(t, h.requests, 2)
+}
+
+func TestIdleCustomerCloses(t *testing.T) {
+	h := newCustomerHarness(t)
+	var start time.Time
+	h.env.RegisterDelayedCallback(func() { start = h.env.Now() }, 0)
+	h.hint(0, order())
+	h.run()
+	require.NoError(t, h.env.GetWorkflowError())
+	elapsed := h.env.Now().Sub(start)
+	require.GreaterOrEqual(t, elapsed, testSettings.IdleTimeout)
+	require.Less(t, elapsed, testSettings.IdleTimeout+time.Minute)
+}
+
+func TestFailedWriteIsRetriedWithBackoff(t *testing.T) {
+	h := newCustomerHarness(t)
+	calls := 0
+	h.reply = func(req messages.LaneRequest) *messages.LaneResult {
+		calls++
+		if calls == 1 {
+			return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeFailed, Detail: "retries exhausted"}
+		}
+		return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeOK, AckAt: h.env.Now()}
+	}
+	h.hint(0, order())
+	h.run()
+	require.Len(t, h.requests, 2)
+	require.GreaterOrEqual(t, h.times[1].Sub(h.times[0]), 2*time.Minute)
+	require.Equal(t, customer.ClassOrder, h.requests[1].Class, "the retry keeps its priority class")
+}
+
+func TestStaleResultIsIgnored(t *testing.T) {
+	h := newCustomerHarness(t)
+	h.reply = func(req messages.LaneRequest) *messages.LaneResult {
+		if req.Seq == 1 {
+			h.env.RegisterDelayedCallback(func() {
+				h.env.SignalWorkflow(string(names.SignalLaneResult), messages.LaneResult{Seq: 99, Outcome: messages.OutcomeBlocked, Reason: "x"})
+			}, 10*time.Millisecond)
+		}
+		return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeOK, AckAt: h.env.Now()}
+	}
+	h.hint(0, order())
+	var st messages.CustomerStatus
+	h.status(time.Minute, &st)
+	h.run()
+	require.Equal(t, names.StateOK, st.State)
+}
+
+func TestHandoverIsAwaitedAndAdopted(t *testing.T) {
+	h := newCustomerHarness(t)
+	moved := order()
+	moved.MovedFrom = "customer-old"
+	h.hint(0, moved)
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(string(names.SignalHandover), messages.Handover{From: "customer-old",
+			Snapshot: customer.Snapshot{ContactExists: true, Email: "old@example.com", Fields: map[string]string{"FIRSTNAME": `"Jane"`}}})
+	}, 10*time.Second)
+	var st messages.CustomerStatus
+	h.status(5*time.Second, &st)
+	h.run()
+	require.Equal(t, names.StatePending, st.State, "waits for the handover before writing")
+	require.Len(t, h.requests, 1)
+	require.GreaterOrEqual(t, h.times[0].Sub(h.env.Now().Add(-h.env.Now().Sub(h.times[0]))), time.Duration(0))
+}
+
+func TestHandoverWaitTimesOut(t *testing.T) {
+	h := newCustomerHarness(t)
+	var start time.Time
+	h.env.RegisterDelayedCallback(func() { start = h.env.Now() }, 0)
+	moved := order()
+	moved.MovedFrom = "customer-old"
+	h.hint(0, moved)
+	h.run()
+	require.Len(t, h.requests, 1)
+	require.GreaterOrEqual(t, h.times[0].Sub(start), testSettings.HandoverWait)
+}
+
+func TestContinueAsNewCarriesPendingWork(t *testing.T) {
+	h := newCustomerHarness(t)
+	h.env.SetContinueAsNewSuggested(true)
+	h.reply = func(req messages.LaneRequest) *messages.LaneResult { return nil } // no result: stays in flight
+	h.hint(0, order())
+	h.hint(time.Second, profile())
+	h.env.ExecuteWorkflow(Customer, CustomerInput{Key: "jane@example.com", Settings: Settings{ResultTimeout: time.Minute}.WithDefaults()})
+	require.True(t, h.env.IsWorkflowCompleted())
+	err := h.env.GetWorkflowError()
+	require.Error(t, err)
+	var can interface{ Error() string }
+	require.ErrorAs(t, err, &can)
+	require.Contains(t, err.Error(), "continue as new")
+}

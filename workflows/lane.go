@@ -1,0 +1,278 @@
+package workflows
+
+import (
+	"sort"
+	"strconv"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/customer"
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/messages"
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/names"
+)
+
+// LaneInput starts (or continues) one lane shard.
+type LaneInput struct {
+	Shard    int                    `json:"shard"`
+	Settings Settings               `json:"settings"`
+	Pending  []messages.LaneRequest `json:"pending,omitempty"` // carried over by continue-as-new
+	Stats    LaneStats              `json:"stats"`
+}
+
+// LaneStats are cumulative counters of a shard, shown by the lane query.
+type LaneStats struct {
+	Requests  int `json:"requests"`
+	Coalesced int `json:"coalesced"`
+	Singles   int `json:"singles"`
+	Bulks     int `json:"bulks"`
+	BulkItems int `json:"bulkItems"`
+	Failures  int `json:"failures"`
+}
+
+// LaneStatus is what the lane query returns.
+type LaneStatus struct {
+	Shard           int                  `json:"shard"`
+	PendingByClass  map[string]int       `json:"pendingByClass"`
+	OldestByClass   map[string]time.Time `json:"oldestByClass"`
+	SinglesInFlight int                  `json:"singlesInFlight"`
+	BulkInFlight    int                  `json:"bulkInFlight"`
+	Stats           LaneStats            `json:"stats"`
+}
+
+type lane struct {
+	in       LaneInput
+	settings Settings
+	pending  map[string]messages.LaneRequest
+	singles  int
+	bulks    int
+}
+
+// Lane is one shard of the Dotdigital lane. Customers hand it their pending
+// write; it coalesces requests per customer, serves order work first, sends
+// single writes while it keeps up (lowest latency) and gathers bulk imports
+// when a backlog builds. All its activities run on the rate-limited
+// Dotdigital task queue with a priority key per class.
+func Lane(ctx workflow.Context, in LaneInput) error {
+	l := &lane{in: in, settings: in.Settings.WithDefaults(), pending: map[string]messages.LaneRequest{}}
+	for _, r := range in.Pending {
+		l.pending[r.CustomerID] = r
+	}
+	if err := workflow.SetQueryHandler(ctx, string(names.QueryLane), func() (LaneStatus, error) { return l.status(), nil }); err != nil {
+		return err
+	}
+	submitCh := workflow.GetSignalChannel(ctx, string(names.SignalLaneSubmit))
+	accept := func(r messages.LaneRequest) {
+		l.in.Stats.Requests++
+		if old, ok := l.pending[r.CustomerID]; ok {
+			l.in.Stats.Coalesced++
+			r = coalesce(old, r)
+		}
+		l.pending[r.CustomerID] = r
+	}
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var r messages.LaneRequest
+			submitCh.Receive(ctx, &r)
+			accept(r)
+		}
+	})
+	for {
+		l.exportBacklog(ctx)
+		if err := workflow.Await(ctx, func() bool {
+			return l.historyFull(ctx) || (len(l.pending) > 0 && (l.singles < l.settings.LaneMaxSingles || l.bulks < l.settings.LaneMaxBulk))
+		}); err != nil {
+			return err
+		}
+		if l.historyFull(ctx) {
+			// Running activities cannot move to the next run: let them finish.
+			if err := workflow.Await(ctx, func() bool { return l.singles == 0 && l.bulks == 0 }); err != nil {
+				return err
+			}
+			var r messages.LaneRequest
+			for submitCh.ReceiveAsync(&r) {
+				accept(r)
+			}
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+				return err
+			}
+			l.in.Pending = l.ordered(len(l.pending))
+			return workflow.NewContinueAsNewError(ctx, names.WorkflowLane, l.in)
+		}
+		l.dispatch(ctx)
+	}
+}
+
+// coalesce merges two requests of one customer: the newest sequence number,
+// the highest priority class, the oldest change time.
+func coalesce(old, r messages.LaneRequest) messages.LaneRequest {
+	if old.Class != customer.ClassNone && (r.Class == customer.ClassNone || old.Class < r.Class) {
+		r.Class = old.Class
+	}
+	if !old.Since.IsZero() && (r.Since.IsZero() || old.Since.Before(r.Since)) {
+		r.Since = old.Since
+	}
+	r.Force = r.Force || old.Force
+	if r.Successor == "" {
+		r.Successor = old.Successor
+	}
+	return r
+}
+
+// dispatch decides between single writes and a bulk import.
+func (l *lane) dispatch(ctx workflow.Context) {
+	backlog := len(l.pending) > l.settings.LaneBulkThreshold || l.singles >= l.settings.LaneMaxSingles
+	if backlog && l.bulks < l.settings.LaneMaxBulk {
+		batch := l.takeBulk(l.settings.ContactBatch)
+		if len(batch) > 1 {
+			l.startBulk(ctx, batch)
+			return
+		}
+		for _, r := range batch {
+			l.pending[r.CustomerID] = r // not worth a bulk import
+		}
+	}
+	for l.singles < l.settings.LaneMaxSingles && len(l.pending) > 0 {
+		r := l.ordered(1)[0]
+		delete(l.pending, r.CustomerID)
+		l.startSingle(ctx, r)
+	}
+}
+
+// ordered returns up to n pending requests, highest priority and oldest first.
+func (l *lane) ordered(n int) []messages.LaneRequest {
+	all := make([]messages.LaneRequest, 0, len(l.pending))
+	for _, id := range sortedKeys(l.pending) {
+		all = append(all, l.pending[id])
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		a, b := all[i], all[j]
+		if a.Force != b.Force {
+			return !a.Force // resyncs go last: they are the lowest priority work
+		}
+		if a.Class != b.Class {
+			return a.Class < b.Class
+		}
+		return a.Since.Before(b.Since)
+	})
+	if n < len(all) {
+		all = all[:n]
+	}
+	return all
+}
+
+// takeBulk removes up to n requests that a bulk import can serve. Requests
+// that hand a contact over to another key need single calls.
+func (l *lane) takeBulk(n int) []messages.LaneRequest {
+	var out []messages.LaneRequest
+	for _, r := range l.ordered(len(l.pending)) {
+		if len(out) == n {
+			break
+		}
+		if r.Successor != "" {
+			continue
+		}
+		delete(l.pending, r.CustomerID)
+		out = append(out, r)
+	}
+	return out
+}
+
+func priorityOf(r messages.LaneRequest) int {
+	if r.Force {
+		return PriorityBulk
+	}
+	switch r.Class {
+	case customer.ClassOrder:
+		return PriorityOrder
+	case customer.ClassStatus:
+		return PriorityStatus
+	}
+	return PriorityProfile
+}
+
+func (l *lane) startSingle(ctx workflow.Context, r messages.LaneRequest) {
+	l.singles++
+	l.in.Stats.Singles++
+	actx := workflow.WithActivityOptions(ctx, dotdigitalActivityOptions(l.settings, 5*time.Minute, priorityOf(r)))
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		var sum messages.SyncSummary
+		err := workflow.ExecuteActivity(actx, laneActivities.SyncCustomer, r).Get(ctx, &sum)
+		l.singles--
+		if err != nil {
+			l.fail(ctx, []messages.LaneRequest{r}, err)
+		}
+	})
+}
+
+func (l *lane) startBulk(ctx workflow.Context, batch []messages.LaneRequest) {
+	l.bulks++
+	l.in.Stats.Bulks++
+	l.in.Stats.BulkItems += len(batch)
+	// A bulk import serves its most urgent member's class; resync-only batches go last.
+	prio := PriorityBulk
+	for _, r := range batch {
+		if p := priorityOf(r); p < prio {
+			prio = p
+		}
+	}
+	actx := workflow.WithActivityOptions(ctx, dotdigitalActivityOptions(l.settings, 30*time.Minute, prio))
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		var sum messages.SyncSummary
+		err := workflow.ExecuteActivity(actx, laneActivities.SyncBatch, batch).Get(ctx, &sum)
+		l.bulks--
+		if err != nil {
+			l.fail(ctx, batch, err)
+		}
+	})
+}
+
+// fail tells customers that their write ran out of retries; each retries on
+// its own schedule, so one bad batch cannot wedge the lane.
+func (l *lane) fail(ctx workflow.Context, reqs []messages.LaneRequest, err error) {
+	l.in.Stats.Failures += len(reqs)
+	workflow.GetLogger(ctx).Warn("lane write failed after retries", "customers", len(reqs), "error", err)
+	for _, r := range reqs {
+		res := messages.LaneResult{Seq: r.Seq, Outcome: messages.OutcomeFailed, Reason: "retries_exhausted", Detail: truncateText(err.Error(), 300)}
+		_ = workflow.SignalExternalWorkflow(ctx, r.CustomerID, "", string(names.SignalLaneResult), res).Get(ctx, nil)
+	}
+}
+
+func truncateText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+func (l *lane) historyFull(ctx workflow.Context) bool {
+	info := workflow.GetInfo(ctx)
+	return info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() > 4*l.settings.HistoryLimit
+}
+
+func (l *lane) status() LaneStatus {
+	s := LaneStatus{Shard: l.in.Shard, PendingByClass: map[string]int{}, OldestByClass: map[string]time.Time{},
+		SinglesInFlight: l.singles, BulkInFlight: l.bulks, Stats: l.in.Stats}
+	for _, id := range sortedKeys(l.pending) {
+		r := l.pending[id]
+		c := r.Class.String()
+		s.PendingByClass[c]++
+		if o, ok := s.OldestByClass[c]; !ok || (!r.Since.IsZero() && r.Since.Before(o)) {
+			s.OldestByClass[c] = r.Since
+		}
+	}
+	return s
+}
+
+// exportBacklog publishes the backlog per class as a gauge (replay-safe SDK metrics).
+func (l *lane) exportBacklog(ctx workflow.Context) {
+	counts := map[customer.Class]int{customer.ClassOrder: 0, customer.ClassStatus: 0, customer.ClassProfile: 0}
+	for _, id := range sortedKeys(l.pending) {
+		counts[l.pending[id].Class]++
+	}
+	m := workflow.GetMetricsHandler(ctx)
+	for _, c := range []customer.Class{customer.ClassOrder, customer.ClassStatus, customer.ClassProfile} {
+		m.WithTags(map[string]string{"class": c.String(), "shard": strconv.Itoa(l.in.Shard)}).Gauge("sync_lane_backlog").Update(float64(counts[c]))
+	}
+	m.WithTags(map[string]string{"shard": strconv.Itoa(l.in.Shard)}).Gauge("sync_lane_inflight").Update(float64(l.singles + l.bulks))
+}

@@ -1,0 +1,25 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/activities"
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/names"
+)
+
+// Typed nil receivers: workflows refer to activities by method, the worker
+// registers the real structs.
+var (
+	laneActivities   *activities.Lane
+	pollActivities   *activities.Poll
+	routerActivities *activities.Router
+)
+
+// Register registers every workflow under its stable name.
+func Register(w worker.Registry) {
+	w.RegisterWorkflowWithOptions(Customer, workflow.RegisterOptions{Name: names.WorkflowCustomer})
+	w.RegisterWorkflowWithOptions(Lane, workflow.RegisterOptions{Name: names.WorkflowLane})
+	w.RegisterWorkflowWithOptions(Poller, workflow.RegisterOptions{Name: names.WorkflowPoller})
+	w.RegisterWorkflowWithOptions(Bootstrap, workflow.RegisterOptions{Name: names.WorkflowBootstrap})
+}
