@@ -133,7 +133,7 @@ func (l *Lane) importContacts(ctx context.Context, items []*bulkItem) error {
 	}
 	for _, it := range members {
 		r, ok := report.Result(it.desired.Key)
-		if ok && r.Outcome == dotdigital.ImportFailed {
+		if ok && r.Outcome == dotdigital.OutcomeFailed {
 			it.result = &messages.LaneResult{Seq: it.req.Seq, Outcome: messages.OutcomeBlocked, Class: it.plan.Class, Bulk: true,
 				Reason: importReason(r), Detail: "contact import rejected: " + failureCodes(r), Snapshot: &it.snap}
 			continue
@@ -203,7 +203,7 @@ func (l *Lane) importOrders(ctx context.Context, items []*bulkItem) error {
 			if err != nil {
 				return err
 			}
-			failed := map[string]dotdigital.InsightFailure{}
+			failed := map[string]dotdigital.InsightImportFailure{}
 			for _, f := range report.Failures {
 				failed[f.Key] = f
 			}
@@ -213,11 +213,11 @@ func (l *Lane) importOrders(ctx context.Context, items []*bulkItem) error {
 				switch {
 				case !bad:
 					o.it.snap = o.it.snap.WithOrder(o.r.Key, o.r.Hash)
-				case strings.EqualFold(f.Reason, "ContactEmailDoesNotExist") && attempt < 2:
+				case strings.EqualFold(f.FailureReason, "ContactEmailDoesNotExist") && attempt < 2:
 					retry = append(retry, o)
 				case o.it.result == nil:
 					o.it.result = &messages.LaneResult{Seq: o.it.req.Seq, Outcome: messages.OutcomeBlocked, Class: o.it.plan.Class, Bulk: true,
-						Reason: "rejected_record", Detail: "Insight import rejected the record: " + f.Reason, Record: "sale.order " + o.r.Key, Snapshot: &o.it.snap}
+						Reason: "rejected_record", Detail: "Insight import rejected the record: " + f.FailureReason, Record: "sale.order " + o.r.Key, Snapshot: &o.it.snap}
 				}
 			}
 			pendingChunk = retry

@@ -69,13 +69,13 @@ func (l *Lane) EnsureSchema(ctx context.Context) error {
 	for _, f := range customer.Fields {
 		fields = append(fields, dotdigital.DataField{Name: f.Name, Type: f.Type, Visibility: "Private"})
 	}
-	if err := l.dd.EnsureDataFields(ctx, fields); err != nil {
+	if _, err := l.dd.EnsureDataFields(ctx, fields); err != nil {
 		return temporalError("ensure data fields", err)
 	}
 	if _, err := l.listIDs(ctx, l.allLists()); err != nil {
 		return err
 	}
-	if err := l.dd.CreateCollection(ctx, OrdersCollection, "contact", "orders"); err != nil {
+	if _, err := l.dd.CreateCollection(ctx, OrdersCollection, "contact", "orders"); err != nil {
 		return temporalError("ensure Insight collection", err)
 	}
 	return nil

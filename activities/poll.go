@@ -206,13 +206,14 @@ func (p *Poll) categoryHints(ctx context.Context, records []odoo.Record, seenAt 
 	for i, r := range records {
 		ids[i] = r.Int("id")
 	}
-	partners, err := p.odoo.PartnersWithCategories(ctx, ids)
+	partners, err := p.odoo.SearchRead(ctx, "res.partner", odoo.Term("category_id", "in", ids), []string{"id", "email", "email_normalized"},
+		odoo.ReadOptions{Context: map[string]any{"active_test": false}})
 	if err != nil {
 		return nil, temporalError("read tagged partners", err)
 	}
 	var out []routed
 	for _, pt := range partners {
-		if key, _ := identity.Key(pt.EmailNormalized, pt.Email); key != "" {
+		if key, _ := identity.Key(pt.String("email_normalized"), pt.String("email")); key != "" {
 			out = append(out, routed{key, messages.Hint{Kind: messages.HintCategory, Class: customer.ClassStatus, Model: "res.partner.category", SeenAt: seenAt}})
 		}
 	}

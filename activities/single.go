@@ -127,7 +127,7 @@ func (w *writer) upsertContact(ctx context.Context, p customer.Plan) error {
 	}
 	w.writes++
 	l.count(ctx, "contact", w.path, 1)
-	w.contact = contact.ID
+	w.contact = contact.ContactID
 	w.snap = w.snap.AfterContact(w.desired, p).WithLists(union(w.snap.Lists, p.AddLists))
 	heartbeat(ctx, "contact")
 	return nil
@@ -150,7 +150,7 @@ func (w *writer) putOrder(ctx context.Context, r customer.Record) error {
 			w.snap = w.snap.WithOrder(r.Key, r.Hash)
 			return nil
 		case attempt == 0 && dotdigital.IsCollectionNotFound(err):
-			if err := l.dd.CreateCollection(ctx, OrdersCollection, "contact", "orders"); err != nil {
+			if _, err := l.dd.CreateCollection(ctx, OrdersCollection, "contact", "orders"); err != nil {
 				return err
 			}
 		case attempt == 0 && dotdigital.IsContactNotFound(err):
@@ -178,7 +178,7 @@ func (w *writer) removeLists(ctx context.Context, lists []string) error {
 			}
 			return temporalError("get contact", err)
 		}
-		w.contact = c.ID
+		w.contact = c.ContactID
 	}
 	for _, id := range ids {
 		if err := l.pace.wait(ctx, ""); err != nil {

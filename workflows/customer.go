@@ -181,7 +181,7 @@ func (r *customerRun) waitUntilReady(ctx workflow.Context) error {
 		// Debounce: wait until profile hints stop for the window, but never
 		// longer than five windows, and never when higher work arrives.
 		quietUntil := r.st.Pending.LastHint.Add(r.settings.Debounce)
-		capAt := workflow.Now(ctx).Add(5 * r.settings.Debounce)
+		capAt := r.st.Pending.FirstHint.Add(5 * r.settings.Debounce)
 		if quietUntil.After(capAt) {
 			quietUntil = capAt
 		}
@@ -415,7 +415,7 @@ func (r *customerRun) publish(ctx workflow.Context) {
 		return
 	}
 	r.st.Published = p
-	_ = workflow.SetCurrentDetails(ctx, r.details(p))
+	workflow.SetCurrentDetails(ctx, r.details(p))
 }
 
 func (r *customerRun) details(p published) string {

@@ -22,6 +22,7 @@ type pending struct {
 	Successor string         `json:"successor,omitempty"`
 	Hints     int            `json:"hints,omitempty"`
 	LastHint  time.Time      `json:"lastHint,omitempty"` // workflow time of the newest hint (debounce)
+	FirstHint time.Time      `json:"firstHint,omitempty"` // workflow time of the oldest hint (debounce cap)
 }
 
 func (p *pending) add(h messages.Hint, now time.Time) {
@@ -45,6 +46,9 @@ func (p *pending) add(h messages.Hint, now time.Time) {
 	p.Force = p.Force || h.Force
 	if h.Successor != "" {
 		p.Successor = h.Successor
+	}
+	if p.Hints == 0 {
+		p.FirstHint = now
 	}
 	p.Hints++
 	p.LastHint = now

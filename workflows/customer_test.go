@@ -65,8 +65,12 @@ func (h *customerHarness) run() {
 	require.True(h.t, h.env.IsWorkflowCompleted())
 }
 
-func profile() messages.Hint { return messages.Hint{Kind: messages.HintPartner, Class: customer.ClassProfile} }
-func order() messages.Hint   { return messages.Hint{Kind: messages.HintOrder, Class: customer.ClassOrder} }
+func profile() messages.Hint {
+	return messages.Hint{Kind: messages.HintPartner, Class: customer.ClassProfile}
+}
+func order() messages.Hint {
+	return messages.Hint{Kind: messages.HintOrder, Class: customer.ClassOrder}
+}
 
 func TestOrderHintSkipsDebounceAndCoalescesProfile(t *testing.T) {
 	h := newCustomerHarness(t)

@@ -80,7 +80,7 @@ func Lane(ctx workflow.Context, in LaneInput) error {
 	for {
 		l.exportBacklog(ctx)
 		if err := workflow.Await(ctx, func() bool {
-			return l.historyFull(ctx) || (len(l.pending) > 0 && (l.singles < l.settings.LaneMaxSingles || l.bulks < l.settings.LaneMaxBulk))
+			return l.historyFull(ctx) || l.canSingle() || l.canBulk()
 		}); err != nil {
 			return err
 		}
@@ -119,20 +119,34 @@ func coalesce(old, r messages.LaneRequest) messages.LaneRequest {
 	return r
 }
 
-// dispatch decides between single writes and a bulk import.
-func (l *lane) dispatch(ctx workflow.Context) {
-	backlog := len(l.pending) > l.settings.LaneBulkThreshold || l.singles >= l.settings.LaneMaxSingles
-	if backlog && l.bulks < l.settings.LaneMaxBulk {
-		batch := l.takeBulk(l.settings.ContactBatch)
-		if len(batch) > 1 {
-			l.startBulk(ctx, batch)
-			return
-		}
-		for _, r := range batch {
-			l.pending[r.CustomerID] = r // not worth a bulk import
+func (l *lane) canSingle() bool {
+	return len(l.pending) > 0 && l.singles < l.settings.LaneMaxSingles
+}
+
+// canBulk: a backlog exists (more requests that a bulk import can carry
+// are waiting than the threshold) and a bulk slot is free. Below the
+// threshold, single writes drain the queue at the lowest latency.
+func (l *lane) canBulk() bool {
+	if len(l.pending) <= l.settings.LaneBulkThreshold || l.bulks >= l.settings.LaneMaxBulk {
+		return false
+	}
+	n := 0
+	for _, id := range sortedKeys(l.pending) {
+		if l.pending[id].Successor == "" {
+			if n++; n > l.settings.LaneBulkThreshold {
+				return true
+			}
 		}
 	}
-	for l.singles < l.settings.LaneMaxSingles && len(l.pending) > 0 {
+	return false
+}
+
+// dispatch decides between single writes and a bulk import.
+func (l *lane) dispatch(ctx workflow.Context) {
+	if l.canBulk() {
+		l.startBulk(ctx, l.takeBulk(l.settings.ContactBatch))
+	}
+	for l.canSingle() {
 		r := l.ordered(1)[0]
 		delete(l.pending, r.CustomerID)
 		l.startSingle(ctx, r)

@@ -22,4 +22,5 @@ func Register(w worker.Registry) {
 	w.RegisterWorkflowWithOptions(Lane, workflow.RegisterOptions{Name: names.WorkflowLane})
 	w.RegisterWorkflowWithOptions(Poller, workflow.RegisterOptions{Name: names.WorkflowPoller})
 	w.RegisterWorkflowWithOptions(Bootstrap, workflow.RegisterOptions{Name: names.WorkflowBootstrap})
+	w.RegisterWorkflowWithOptions(Resync, workflow.RegisterOptions{Name: names.WorkflowResync})
 }

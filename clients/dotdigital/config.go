@@ -159,3 +159,26 @@ func cleanBaseURL(raw string) (string, error) {
 	}
 	return strings.TrimRight(u.String(), "/"), nil
 }
+
+// CloseIdleConnections closes the HTTP client's idle keep-alive connections
+// (e.g. on shutdown). The Client stays usable.
+func (c *Client) CloseIdleConnections() { c.httpClient.CloseIdleConnections() }
+
+// String redacts the password so that printing a Config cannot leak it.
+func (c Config) String() string {
+	return fmt.Sprintf("dotdigital.Config{APIUser:%q, APIPassword:[redacted], Endpoint:%q, DiscoveryURL:%q, Timeout:%s}",
+		c.APIUser, c.Endpoint, c.DiscoveryURL, c.Timeout)
+}
+
+// GoString is String for %#v.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue keeps the password out of structured logs.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("api_user", c.APIUser),
+		slog.String("endpoint", c.Endpoint),
+		slog.String("discovery_url", c.DiscoveryURL),
+		slog.Duration("timeout", c.Timeout),
+	)
+}

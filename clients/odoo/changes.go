@@ -384,7 +384,7 @@ func (r *changeRun) finish(next Cursor) Cursor {
 	// Re-read a small newest second in full next time (same-second changes),
 	// if the seen set still holds all of it.
 	if !next.Draining && next.AfterID > 0 && !next.Floor.After(next.Since) &&
-		r.seen.countAt(next.Since.Unix()) <= min(maxTailReread, r.opts.PageSize/2) {
+		r.seen.countAt(next.Since.Unix()) <= min(maxTailReread, r.opts.PageSize) {
 		next.AfterID = 0
 	}
 	next.Seen = r.seen.encode()

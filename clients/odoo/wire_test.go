@@ -54,7 +54,7 @@ func parseCall(body []byte) (string, []any, error) {
 	return method, params, nil
 }
 
-// emptyValue marks <value/>, which Python reads as ''.
+// emptyValue marks <value/>, which Python reads as ”.
 type emptyValue struct{}
 
 func parseValue(v xnode) (any, error) {

@@ -142,11 +142,12 @@ func run(args []string, stderr io.Writer) error {
 	if len(cfg.suppress) > 0 {
 		logger.Info("suppressed contacts seeded", "count", len(cfg.suppress))
 	}
+	// Catch signals before serving, so that a signal never finds the process unprepared.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	if err := emu.Start(cfg.addr); err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	<-ctx.Done()
 	logger.Info("shutting down")
 	return emu.Close()

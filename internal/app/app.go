@@ -114,13 +114,15 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Op
 	return a, nil
 }
 
-// idSecret: the embedded single-process mode may use a fixed secret; a
-// fleet must configure one (Validate enforces it).
+// EmbeddedIDSecret keys customer IDs when SYNC_ID_SECRET is unset, which
+// only the single-process embedded mode allows (Validate enforces it).
+const EmbeddedIDSecret = "odoo-dotdigital-sync-embedded"
+
 func idSecret(cfg *config.Config) string {
 	if cfg.Sync.IDSecret != "" {
 		return cfg.Sync.IDSecret
 	}
-	return "odoo-dotdigital-sync-embedded"
+	return EmbeddedIDSecret
 }
 
 func (a *App) buildClients() error {

@@ -2,7 +2,11 @@
 // cursors, webhook pokes, and poll results.
 package changes
 
-import "github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/clients/odoo"
+import (
+	"time"
+
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/clients/odoo"
+)
 
 // Cursors are the poller's durable positions, one per polled source.
 type Cursors struct {
@@ -59,4 +63,19 @@ func (s *Stats) Add(o Stats) {
 	s.Routed += o.Routed
 	s.Skipped += o.Skipped
 	s.Errors += o.Errors
+}
+
+// ResyncFilter selects partners for a bulk resync; zero values select all.
+type ResyncFilter struct {
+	Tag   string    `json:"tag,omitempty"`
+	Since time.Time `json:"since,omitempty"`
+}
+
+// ResyncPage is the progress of a bulk resync.
+type ResyncPage struct {
+	AfterID   int64 `json:"afterId"`
+	Partners  int   `json:"partners"`
+	Customers int   `json:"customers"`
+	Skipped   int   `json:"skipped"`
+	Done      bool  `json:"done"`
 }

@@ -91,8 +91,18 @@ type Lag struct {
 
 // Load parses args (without the program name) over the environment.
 func Load(args []string, getenv func(string) string) (*Config, error) {
+	c, rest, err := LoadArgs("worker", args, getenv)
+	if err == nil && len(rest) > 0 {
+		err = fmt.Errorf("unexpected argument %q (see --help)", rest[0])
+	}
+	return c, err
+}
+
+// LoadArgs parses the flags at the front of args over the environment and
+// returns the arguments after them (the starter's command).
+func LoadArgs(program string, args []string, getenv func(string) string) (*Config, []string, error) {
 	c := &Config{}
-	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	fs := flag.NewFlagSet(program, flag.ContinueOnError)
 	fs.SetOutput(os.Stderr)
 	var errs []error
 	env := func(name, def string) string {
@@ -205,30 +215,30 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	fs.BoolVar(&c.Demo, "demo", false, "start both emulators with seeded data and simulated shop traffic")
 
 	if len(errs) > 0 {
-		return nil, errs[0]
+		return nil, nil, errs[0]
 	}
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var err error
 	c.Dotdigital.Lists = splitList(lists)
 	if c.Dotdigital.TagLists, err = parsePairs("DOTDIGITAL_TAG_LISTS", tagLists); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c.Sync.VIPTags = splitList(vip)
 	rateStrings, err := parsePairs("SYNC_CURRENCY_RATES", rates)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c.Sync.CurrencyRates = map[string]float64{}
 	for code, s := range rateStrings {
 		r, err := strconv.ParseFloat(s, 64)
 		if err != nil || r <= 0 {
-			return nil, fmt.Errorf("SYNC_CURRENCY_RATES: rate %q of %s is not a positive number", s, code)
+			return nil, nil, fmt.Errorf("SYNC_CURRENCY_RATES: rate %q of %s is not a positive number", s, code)
 		}
 		c.Sync.CurrencyRates[strings.ToUpper(code)] = r
 	}
-	return c, nil
+	return c, fs.Args(), nil
 }
 
 // Validate checks what must be set for the chosen mode. Demo mode fills the

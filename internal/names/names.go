@@ -58,6 +58,7 @@ const (
 	WorkflowLagMonitor = "LagMonitor"
 	WorkflowReconcile  = "Reconcile"
 	WorkflowBootstrap  = "Bootstrap"
+	WorkflowResync     = "BulkResync"
 )
 
 // Fixed workflow and schedule IDs of singletons.
