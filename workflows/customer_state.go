@@ -21,7 +21,7 @@ type pending struct {
 	Force     bool           `json:"force,omitempty"`
 	Successor string         `json:"successor,omitempty"`
 	Hints     int            `json:"hints,omitempty"`
-	LastHint  time.Time      `json:"lastHint,omitempty"` // workflow time of the newest hint (debounce)
+	LastHint  time.Time      `json:"lastHint,omitempty"`  // workflow time of the newest hint (debounce)
 	FirstHint time.Time      `json:"firstHint,omitempty"` // workflow time of the oldest hint (debounce cap)
 }
 

@@ -370,7 +370,7 @@ func TestStartCursor(t *testing.T) {
 // interleaved with polls. Every final version must be emitted; no version
 // may be emitted twice.
 func TestChangesRandomised(t *testing.T) {
-	for seed := uint64(1); seed <= 20; seed++ {
+	for seed := uint64(1); seed <= 10; seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) { randomRun(t, seed) })
 	}
 }
@@ -398,7 +398,7 @@ func randomRun(t *testing.T, seed uint64) {
 			emitted[fmt.Sprintf("%d/%s", r.ID(), r.String("name"))]++
 		}
 	}
-	for step := 0; step < 400; step++ {
+	for step := 0; step < 300; step++ {
 		now = now.Add(time.Duration(rng.IntN(400)) * time.Millisecond)
 		switch op := rng.IntN(10); {
 		case op < 6: // a write; some start a transaction that commits later

@@ -41,6 +41,7 @@ type Odoo struct {
 type Dotdigital struct {
 	APIUser, APIPassword string
 	Endpoint             string // skips region discovery when set
+	DiscoveryURL         string // where region discovery asks (default r1)
 	Timeout              time.Duration
 	TasksPerSecond       float64 // fleet-wide rate of the Dotdigital task queue
 	Concurrency          int     // activities at once per worker on the Dotdigital queue
@@ -169,6 +170,7 @@ func LoadArgs(program string, args []string, getenv func(string) string) (*Confi
 	str(&c.Dotdigital.APIUser, "dotdigital-api-user", "DOTDIGITAL_API_USER", "", "Dotdigital API user")
 	str(&c.Dotdigital.APIPassword, "dotdigital-api-password", "DOTDIGITAL_API_PASSWORD", "", "Dotdigital API password")
 	str(&c.Dotdigital.Endpoint, "dotdigital-endpoint", "DOTDIGITAL_ENDPOINT", "", "Dotdigital API endpoint, e.g. https://r1-api.dotdigital.com (skips region discovery)")
+	str(&c.Dotdigital.DiscoveryURL, "dotdigital-discovery-url", "DOTDIGITAL_DISCOVERY_URL", "", "region discovery host (default https://r1-api.dotdigital.com)")
 	dur(&c.Dotdigital.Timeout, "dotdigital-timeout", "DOTDIGITAL_TIMEOUT", 121*time.Second, "timeout of one Dotdigital call")
 	float(&c.Dotdigital.TasksPerSecond, "dotdigital-tasks-per-second", "DOTDIGITAL_TASKS_PER_SECOND", 10, "fleet-wide Dotdigital activity rate (set the same on every worker)")
 	integer(&c.Dotdigital.Concurrency, "dotdigital-concurrency", "DOTDIGITAL_CONCURRENCY", 16, "Dotdigital activities at once per worker")
@@ -254,7 +256,7 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("%s is required (or run with --demo to use the built-in emulators)", r.name)
 		}
 	}
-	for _, u := range []struct{ name, value string }{{"ODOO_URL", c.Odoo.URL}, {"DOTDIGITAL_ENDPOINT", c.Dotdigital.Endpoint}, {"SYNC_ALERT_WEBHOOK_URL", c.Lag.AlertWebhook}} {
+	for _, u := range []struct{ name, value string }{{"ODOO_URL", c.Odoo.URL}, {"DOTDIGITAL_ENDPOINT", c.Dotdigital.Endpoint}, {"DOTDIGITAL_DISCOVERY_URL", c.Dotdigital.DiscoveryURL}, {"SYNC_ALERT_WEBHOOK_URL", c.Lag.AlertWebhook}} {
 		if u.value == "" {
 			continue
 		}

@@ -129,7 +129,7 @@ func (d *Demo) statusLine(ctx context.Context, a *app.App, s *shop.Shop) {
 		}
 		fmt.Fprintf(os.Stdout, "\rshop actions %d | changes seen %d | synced %d | blocked %d | backlog %d (orders %d) | lag p95 %s | Dotdigital calls %d (429: %d)   ",
 			actions, poller.Stats.Partners+poller.Stats.Orders+poller.Stats.Categories, synced, blocked, backlog, orders,
-			a.Progress.Percentile(0.95).Round(time.Millisecond), st.TotalCalls, st.RateLimited)
+			a.Progress.Percentile(0.95).Round(time.Millisecond), st.Calls, st.Status429)
 	}
 }
 

@@ -49,7 +49,7 @@ func submitImport(t *testing.T, c *client, body any) string {
 	return r.ImportID
 }
 
-func waitImport(t *testing.T, c *client, path string) importStatus {
+func waitImport(t testing.TB, c *client, path string) importStatus {
 	t.Helper()
 	var st importStatus
 	waitFor(t, 5*time.Second, func() bool {

@@ -45,10 +45,7 @@ func (c *callCtx) compile(m *model, n *dnode) (pred, error) {
 }
 
 func invalidField(m *model, name string, raw []any) error {
-	if version16Message := raw != nil; version16Message {
-		return valueError("Invalid field %s.%s in leaf %s", m.name, name, pyRepr(raw))
-	}
-	return valueError("Invalid field %s on model %s", pyRepr(name), pyRepr(m.name))
+	return valueError("Invalid field %s.%s in leaf %s", m.name, name, pyRepr(raw))
 }
 
 func (c *callCtx) compileLeaf(m *model, path, op string, val any, raw []any) (pred, error) {

@@ -50,6 +50,8 @@ type model struct {
 	afterWrite func(c *callCtx, r int32, changed map[string]bool, created bool) error
 	// beforeUnlink may refuse a deletion.
 	beforeUnlink func(c *callCtx, rows []int32) error
+	// afterUnlink runs once the rows are gone (their columns still readable).
+	afterUnlink func(c *callCtx, rows []int32) error
 	methods      map[string]*methodSpec
 }
 

@@ -1,0 +1,5 @@
+//go:build !race
+
+package ddemu_test
+
+const raceEnabled = false
