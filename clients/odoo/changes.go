@@ -3,6 +3,10 @@ package odoo
 import (
 	"context"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Incremental reading by write_date (reference 2.3, 2.4, 7.3).
@@ -117,7 +121,18 @@ type changeRow struct {
 }
 
 // Changes reads the next page of records of model changed since cur.
-func (c *Client) Changes(ctx context.Context, model string, cur Cursor, opts ChangeOptions) (ChangePage, error) {
+func (c *Client) Changes(ctx context.Context, model string, cur Cursor, opts ChangeOptions) (page ChangePage, err error) {
+	ctx, span := c.tracer.Start(ctx, "odoo changes "+model, trace.WithAttributes(attribute.String("odoo.model", model)))
+	defer func() {
+		if err != nil {
+			span.SetAttributes(attribute.String("odoo.error.class", ClassOf(err).String()))
+			span.SetStatus(codes.Error, ClassOf(err).String())
+		} else {
+			span.SetAttributes(attribute.Int("odoo.records", len(page.Records)), attribute.Int("odoo.late", page.Late),
+				attribute.Bool("odoo.more", page.More))
+		}
+		span.End()
+	}()
 	opts = opts.withDefaults()
 	fields, err := c.changeFields(ctx, model, opts.Fields)
 	if err != nil {
@@ -134,7 +149,6 @@ func (c *Client) Changes(ctx context.Context, model string, cur Cursor, opts Cha
 	if r.since.IsZero() {
 		next.AfterID = 0
 	}
-	var page ChangePage
 
 	if !cur.Draining && !r.since.IsZero() {
 		late, full, err := r.recheck(ctx, next)

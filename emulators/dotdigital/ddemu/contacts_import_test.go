@@ -92,7 +92,7 @@ func TestContactImportLifecycle(t *testing.T) {
 		},
 	})
 	var first importStatus
-	c.get("/contacts/v3/import/" + id).expect(t, http.StatusOK).decode(t, &first)
+	c.get("/contacts/v3/import/"+id).expect(t, http.StatusOK).decode(t, &first)
 	if first.Status != "NotFinished" || first.Summary != nil {
 		t.Fatalf("fresh import: %+v", first)
 	}
@@ -221,7 +221,7 @@ func TestBulkDelete(t *testing.T) {
 		Failures []map[string]any `json:"failures"`
 	}
 	waitFor(t, 5*time.Second, func() bool {
-		c.get("/contacts/v3/delete/" + r.DeleteID).expect(t, http.StatusOK).decode(t, &st)
+		c.get("/contacts/v3/delete/"+r.DeleteID).expect(t, http.StatusOK).decode(t, &st)
 		return st.Status == "Finished"
 	})
 	if st.Summary.RequestedContacts != 4 || st.Summary.DeletedContacts != 2 || st.Summary.UnknownContacts != 1 || st.Summary.InvalidEntries != 1 {

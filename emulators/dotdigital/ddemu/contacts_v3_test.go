@@ -49,7 +49,7 @@ func TestPatchCreatesThenUpdates(t *testing.T) {
 	if got.Updated != upd.Updated || got.DataFields["LASTNAME"] != "Doe" {
 		t.Fatalf("GET disagrees with PATCH: %+v", got)
 	}
-	if got := c.get("/contacts/v3/contactId/" + created.ContactID.String()).expect(t, http.StatusOK).contact(t); got.Identifiers["email"] != "jane@example.com" {
+	if got := c.get("/contacts/v3/contactId/"+created.ContactID.String()).expect(t, http.StatusOK).contact(t); got.Identifiers["email"] != "jane@example.com" {
 		t.Fatalf("GET by contactId: %+v", got)
 	}
 }

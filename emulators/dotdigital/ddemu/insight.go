@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Insight collection scopes and types (OAS-I3).
@@ -137,69 +140,93 @@ func (col *collection) empty() int {
 
 // checkRecordJSON validates a record's JSON the way the import failure
 // reasons describe (OAS-I3): an object, no arrays directly inside arrays,
-// property names of [A-Za-z0-9_-] within length, strings within length.
-// It returns the compacted JSON, or a failure reason and detail.
+// property names of [A-Za-z0-9_-] within length, strings within length,
+// numbers within float64 range. It returns the compacted JSON, or a failure
+// reason and detail. It scans bytes rather than decoding into maps: Insight
+// imports carry hundreds of thousands of records.
 func checkRecordJSON(raw []byte) (compact []byte, reason, detail string) {
 	t := bytes.TrimSpace(raw)
-	if len(t) == 0 || t[0] != '{' {
+	if len(t) == 0 || t[0] != '{' || !json.Valid(t) {
 		return nil, "InvalidJson", "The record json must be a JSON object"
 	}
-	d := json.NewDecoder(bytes.NewReader(t))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		return nil, "InvalidJson", "The record json is not valid JSON"
-	}
-	if reason, detail := walkRecordJSON(v, "", false); reason != "" {
-		return nil, reason, detail
-	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, t); err != nil {
-		return nil, "InvalidJson", "The record json is not valid JSON"
-	}
-	return buf.Bytes(), "", ""
-}
-
-func walkRecordJSON(v any, path string, inArray bool) (reason, detail string) {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			if k == "" || len(k) > maxJSONKeyLen {
-				return "JsonKeyTooLong", fmt.Sprintf("Property name '%s' must be 1-%d characters", truncate(k, 40), maxJSONKeyLen)
+	out := make([]byte, 0, len(t))
+	stack := make([]byte, 0, 8)
+	expectKey, key := false, ""
+	for i := 0; i < len(t); {
+		c := t[i]
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			i++
+			continue
+		case '{', '[':
+			if c == '[' && len(stack) > 0 && stack[len(stack)-1] == '[' {
+				return nil, "JsonContainsNestedArray", fmt.Sprintf("Property '%s' holds an array directly inside an array", key)
 			}
-			for i := 0; i < len(k); i++ {
-				if c := k[i]; !(isAlnum(c) || c == '_' || c == '-') {
-					return "JsonKeyInvalidCharacters", fmt.Sprintf("Property name '%s' contains characters other than A-Z, a-z, 0-9, '_' and '-'", truncate(k, 40))
+			stack = append(stack, c)
+			expectKey = c == '{'
+			out = append(out, c)
+			i++
+		case '}', ']':
+			stack = stack[:len(stack)-1]
+			expectKey = false
+			out = append(out, c)
+			i++
+		case ',':
+			expectKey = stack[len(stack)-1] == '{'
+			out = append(out, c)
+			i++
+		case ':':
+			out = append(out, c)
+			i++
+		case '"':
+			j := i + 1
+			for t[j] != '"' {
+				if t[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			str := t[i : j+1]
+			if expectKey {
+				key = unquote(str)
+				if key == "" || len(key) > maxJSONKeyLen {
+					return nil, "JsonKeyTooLong", fmt.Sprintf("Property name '%s' must be 1-%d characters", truncate(key, 40), maxJSONKeyLen)
+				}
+				for k := 0; k < len(key); k++ {
+					if ch := key[k]; !(isAlnum(ch) || ch == '_' || ch == '-') {
+						return nil, "JsonKeyInvalidCharacters", fmt.Sprintf("Property name '%s' contains characters other than A-Z, a-z, 0-9, '_' and '-'", truncate(key, 40))
+					}
+				}
+				expectKey = false
+			} else if len(str)-2 > maxJSONStringValue && utf8.RuneCountInString(unquote(str)) > maxJSONStringValue {
+				return nil, "JsonValueTooLong", fmt.Sprintf("Property '%s' exceeds %d characters", key, maxJSONStringValue)
+			}
+			out = append(out, str...)
+			i = j + 1
+		default: // number or literal
+			j := i
+			for j < len(t) && !strings.ContainsRune(" \t\n\r,}]", rune(t[j])) {
+				j++
+			}
+			tok := t[i:j]
+			if c == '-' || isDigit(c) {
+				if _, err := strconv.ParseFloat(string(tok), 64); err != nil {
+					return nil, "JsonNumberValueTooLarge", fmt.Sprintf("Property '%s' holds a number out of range", key)
 				}
 			}
-			if r, d := walkRecordJSON(e, path+"."+k, false); r != "" {
-				return r, d
-			}
-		}
-	case []any:
-		if inArray {
-			return "JsonContainsNestedArray", fmt.Sprintf("Property '%s' holds an array directly inside an array", trimDot(path))
-		}
-		for _, e := range x {
-			if r, d := walkRecordJSON(e, path, true); r != "" {
-				return r, d
-			}
-		}
-	case string:
-		if len([]rune(x)) > maxJSONStringValue {
-			return "JsonValueTooLong", fmt.Sprintf("Property '%s' exceeds %d characters", trimDot(path), maxJSONStringValue)
-		}
-	case json.Number:
-		if _, err := x.Float64(); err != nil {
-			return "JsonNumberValueTooLarge", fmt.Sprintf("Property '%s' holds a number out of range", trimDot(path))
+			out = append(out, tok...)
+			i = j
 		}
 	}
-	return "", ""
+	return out, "", ""
 }
 
-func trimDot(p string) string {
-	if len(p) > 0 && p[0] == '.' {
-		return p[1:]
+// unquote decodes a JSON string token.
+func unquote(tok []byte) string {
+	if bytes.IndexByte(tok, '\\') < 0 {
+		return string(tok[1 : len(tok)-1])
 	}
-	return p
+	var s string
+	_ = json.Unmarshal(tok, &s)
+	return s
 }

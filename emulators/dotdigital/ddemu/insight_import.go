@@ -142,15 +142,14 @@ func (e *Emulator) insightImportStatus(w http.ResponseWriter, _ *http.Request, p
 // JSON is checked outside the store lock; ownership and writes under it.
 func (e *Emulator) runInsightImport(j *insightImport, t time.Time) {
 	type checked struct {
-		key     string
-		keyEcho any
-		body    []byte
-		reason  string
-		detail  string
+		key    string
+		body   []byte
+		reason string
+		detail string
 	}
 	rows := make([]checked, len(j.records))
 	for i, rec := range j.records {
-		ck := checked{keyEcho: rawEcho(rec.Key)}
+		ck := checked{}
 		key, ok := recordKey(rec.Key)
 		switch {
 		case !ok:
@@ -180,7 +179,7 @@ func (e *Emulator) runInsightImport(j *insightImport, t time.Time) {
 		reject := func(reason string, details ...string) {
 			rep.Summary.TotalRejected++
 			rep.Failures = append(rep.Failures, insightFailure{CollectionOwner: owner, FailureReason: reason,
-				Details: details, Key: ck.keyEcho, JSON: compactOrNil(rec.JSON)})
+				Details: details, Key: rawEcho(rec.Key), JSON: compactOrNil(rec.JSON)})
 		}
 		if ck.reason != "" {
 			reject(ck.reason, ck.detail)

@@ -52,10 +52,29 @@ func submitImportB(b *testing.B, c *client, path string, body []byte) string {
 func waitInsightB(b *testing.B, c *client, id string) {
 	for {
 		var st struct{ Status string }
-		c.get("/insightData/v3/import/" + id).decode(b, &st)
+		c.get("/insightData/v3/import/"+id).decode(b, &st)
 		if st.Status == "Finished" {
 			return
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+func BenchmarkContactImport2000(b *testing.B) {
+	_, c := start(b, ddemu.Options{ImportDelay: time.Millisecond})
+	c.ensureField("ORDER_COUNT", "Numeric")
+	var body bytes.Buffer
+	body.WriteString(`{"contacts":[`)
+	for i := range 2000 {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		fmt.Fprintf(&body, `{"matchIdentifier":"email","identifiers":{"email":"c%06d@example.com"},"dataFields":{"FIRSTNAME":"C%d","LASTNAME":"L","ORDER_COUNT":3},"lists":[]}`, i, i)
+	}
+	body.WriteString(`]}`)
+	b.ResetTimer()
+	for range b.N {
+		id := submitImportB(b, c, "/contacts/v3/import", body.Bytes())
+		waitImport(b, c, "/contacts/v3/import/"+id)
 	}
 }

@@ -126,7 +126,9 @@ func TestFlatHourlyMode(t *testing.T) {
 	c.get("/v2/account-info").v2err(t, http.StatusBadRequest, "ERROR_APIUSAGE_EXCEEDED")
 	c.get("/contacts/v3/email/a@example.com").v2err(t, http.StatusBadRequest, "ERROR_APIUSAGE_EXCEEDED")
 	time.Sleep(850 * time.Millisecond)
-	var info struct{ Properties []struct{ Name, Value string } }
+	var info struct {
+		Properties []struct{ Name, Value string }
+	}
 	c.get("/v2/account-info").expect(t, http.StatusOK).decode(t, &info)
 	for _, p := range info.Properties {
 		if p.Name == "ApiCallsRemaining" && p.Value != "2" {
