@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/clients/dotdigital"
@@ -29,6 +30,11 @@ func (l *Lane) SyncCustomer(ctx context.Context, req messages.LaneRequest) (mess
 		return l.vacate(ctx, req, snap)
 	}
 	d := customer.Build(c, l.mapping)
+	if !snap.ContactExists && worthAdopting(c) {
+		if snap, err = l.adopt(ctx, d.Key); err != nil {
+			return messages.SyncSummary{}, err
+		}
+	}
 	w := &writer{lane: l, req: req, desired: d, snap: snap, path: "single"}
 	res, err := w.run(ctx, customer.PlanFor(d, snap, req.Force))
 	if err != nil {
@@ -275,4 +281,54 @@ func redactedKey(key string) string {
 		return "none"
 	}
 	return "…"
+}
+
+// worthAdopting: a customer with history may already have a contact (a
+// backfill wrote it, or this workflow's history expired); reading it costs
+// two cheap calls and saves rewriting every record. A brand-new guest with
+// one order is not worth the lookup.
+func worthAdopting(c customer.Customer) bool {
+	recorded := 0
+	for _, o := range c.Orders {
+		if o.Recorded() {
+			recorded++
+		}
+	}
+	return len(c.Partners) > 1 || recorded > 1
+}
+
+// adopt reads the customer's current Dotdigital state into a snapshot.
+func (l *Lane) adopt(ctx context.Context, email string) (customer.Snapshot, error) {
+	c, err := l.dd.GetContact(ctx, email, dotdigital.WithAllDataFields(), dotdigital.WithLists())
+	if err != nil {
+		if dotdigital.IsNotFound(err) {
+			return customer.Snapshot{}, nil
+		}
+		return customer.Snapshot{}, temporalError("read contact", err)
+	}
+	recs, err := l.dd.ListContactRecords(ctx, OrdersCollection, email)
+	if err != nil && !dotdigital.IsNotFound(err) {
+		return customer.Snapshot{}, temporalError("read Insight records", err)
+	}
+	raw := make(map[string]json.RawMessage, len(recs))
+	for _, r := range recs {
+		raw[r.Key] = r.JSON
+	}
+	var lists []string
+	for _, cl := range c.Lists {
+		if l.owned(cl.Name) {
+			lists = append(lists, cl.Name)
+		}
+	}
+	return customer.Adopt(email, c.DataFields, lists, raw), nil
+}
+
+// owned reports whether the sync manages membership of the list.
+func (l *Lane) owned(list string) bool {
+	for _, name := range l.allLists() {
+		if name == list {
+			return true
+		}
+	}
+	return false
 }

@@ -6,6 +6,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"os"
@@ -145,7 +146,9 @@ func (s *stack) records(email string) map[string]map[string]any {
 	}
 	out := map[string]map[string]any{}
 	for _, r := range recs {
-		out[r.Key] = r.JSON
+		var j map[string]any
+		require.NoError(s.t, json.Unmarshal(r.JSON, &j))
+		out[r.Key] = j
 	}
 	return out
 }

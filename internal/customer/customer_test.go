@@ -1,6 +1,8 @@
 package customer
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 )
@@ -152,5 +154,28 @@ func TestTruncateKeepsRunes(t *testing.T) {
 	s := truncate("ééééé", 3)
 	if s != "é" {
 		t.Fatalf("%q", s)
+	}
+}
+
+func TestAdoptMatchesWhatTheSyncWrote(t *testing.T) {
+	c := guestAndAccount()
+	d := Build(c, settings)
+	// What Dotdigital returns: upper-case names, JSON-decoded values, records as raw JSON.
+	fields := map[string]any{}
+	for k, v := range d.FieldValues {
+		var x any
+		if err := json.Unmarshal([]byte(v), &x); err != nil {
+			t.Fatal(err)
+		}
+		fields[strings.ToLower(k)] = x
+	}
+	records := map[string]json.RawMessage{}
+	for k, r := range d.Orders {
+		b, _ := json.Marshal(r.JSON)
+		records[k] = b
+	}
+	s := Adopt(d.Key, fields, d.Lists, records)
+	if p := PlanFor(d, s, false); !p.Empty() {
+		t.Fatalf("adopted snapshot of an up-to-date contact still plans writes: %+v", p)
 	}
 }
