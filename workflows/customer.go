@@ -290,6 +290,7 @@ func (r *customerRun) onResult(ctx workflow.Context, res messages.LaneResult) {
 		r.st.RetryAt = time.Time{}
 		r.st.Syncs++
 		r.st.LastSyncedAt = res.AckAt
+		r.st.LastClass = r.st.InFlight.Class.String()
 		since := r.st.InFlight.Since
 		if !since.IsZero() && !res.AckAt.IsZero() && res.AckAt.After(since) {
 			r.st.LastLag = res.AckAt.Sub(since)
@@ -378,7 +379,8 @@ func (r *customerRun) status(ctx workflow.Context) messages.CustomerStatus {
 
 // publish upserts search attributes and the UI's current details when they change.
 func (r *customerRun) publish(ctx workflow.Context) {
-	p := published{State: r.stateName(), Published: true, SyncedAt: r.st.LastSyncedAt, Partners: joinIDs(r.st.Snapshot.PartnerIDs)}
+	p := published{State: r.stateName(), Published: true, SyncedAt: r.st.LastSyncedAt, Partners: joinIDs(r.st.Snapshot.PartnerIDs),
+		SyncClass: r.st.LastClass, LagMillis: r.st.LastLag.Milliseconds()}
 	if r.st.Blocked != nil {
 		p.Reason = r.st.Blocked.Reason
 	}
@@ -403,7 +405,10 @@ func (r *customerRun) publish(ctx workflow.Context) {
 		updates = append(updates, names.SAPendingClass.ValueUnset(), names.SAOldestPendingAt.ValueUnset())
 	}
 	if !p.SyncedAt.IsZero() {
-		updates = append(updates, names.SALastSyncedAt.ValueSet(p.SyncedAt))
+		updates = append(updates, names.SALastSyncedAt.ValueSet(p.SyncedAt), names.SALastLagSeconds.ValueSet(float64(p.LagMillis)/1000))
+	}
+	if p.SyncClass != "" {
+		updates = append(updates, names.SALastSyncClass.ValueSet(p.SyncClass))
 	}
 	if len(r.st.Snapshot.PartnerIDs) > 0 {
 		ids := make([]string, len(r.st.Snapshot.PartnerIDs))

@@ -70,6 +70,7 @@ type CustomerState struct {
 	LastSyncedAt time.Time             `json:"lastSyncedAt,omitempty"`
 	LastLag      time.Duration         `json:"lastLag,omitempty"`
 	LastOrder    string                `json:"lastOrder,omitempty"`
+	LastClass    string                `json:"lastClass,omitempty"`
 	Syncs        int                   `json:"syncs"`
 	// Awaiting maps the workflow IDs this customer waits a handover from to the deadline.
 	Awaiting map[string]time.Time `json:"awaiting,omitempty"`
@@ -84,5 +85,7 @@ type published struct {
 	Since     time.Time `json:"since,omitempty"`
 	SyncedAt  time.Time `json:"syncedAt,omitempty"`
 	Partners  string    `json:"partners,omitempty"`
+	SyncClass string    `json:"syncClass,omitempty"`
+	LagMillis int64     `json:"lagMillis,omitempty"`
 	Published bool      `json:"published,omitempty"`
 }

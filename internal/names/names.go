@@ -37,6 +37,10 @@ const (
 	SignalHandover Signal = "handover"
 	// SignalPoke asks the poller to poll now (webhook hint).
 	SignalPoke Signal = "poke"
+	// SignalSkipped reports partners that cannot sync (no or invalid email) to the exceptions registry.
+	SignalSkipped Signal = "skipped"
+	// SignalMeasurement delivers a lag measurement to the alerts workflow.
+	SignalMeasurement Signal = "measurement"
 )
 
 // Query names a workflow query.
@@ -47,6 +51,10 @@ const (
 	QueryState    Query = "state"
 	QueryProgress Query = "progress"
 	QueryLane     Query = "lane"
+	// QueryExceptions lists the skipped partners of the exceptions registry.
+	QueryExceptions Query = "exceptions"
+	// QueryAlerts returns the alerts workflow's incidents and last measurement.
+	QueryAlerts Query = "alerts"
 )
 
 // Workflow type names (registered explicitly so renames of Go functions do not break history).
@@ -59,6 +67,8 @@ const (
 	WorkflowReconcile  = "Reconcile"
 	WorkflowBootstrap  = "Bootstrap"
 	WorkflowResync     = "BulkResync"
+	WorkflowExceptions = "ExceptionsRegistry"
+	WorkflowAlerts     = "LagAlerts"
 )
 
 // Fixed workflow and schedule IDs of singletons.
@@ -69,6 +79,8 @@ const (
 	LagScheduleID        = "lag-monitor"
 	ReconcileScheduleID  = "reconcile"
 	LaneWorkflowIDPrefix = "dotdigital-lane-"
+	ExceptionsWorkflowID = "sync-exceptions"
+	AlertsWorkflowID     = "lag-alerts"
 )
 
 // Search attributes. SQLite visibility (the embedded default) allows 10
@@ -86,6 +98,10 @@ var (
 	SAOldestPendingAt = temporal.NewSearchAttributeKeyTime("OldestPendingAt")
 	// PendingClass is the highest priority class of pending work (order, status, profile).
 	SAPendingClass = temporal.NewSearchAttributeKeyKeyword("PendingClass")
+	// LastSyncClass is the priority class of the last acknowledged write.
+	SALastSyncClass = temporal.NewSearchAttributeKeyKeyword("LastSyncClass")
+	// LastLagSeconds is the Odoo-change-to-acknowledgement lag of the last write.
+	SALastLagSeconds = temporal.NewSearchAttributeKeyFloat64("LastLagSeconds")
 )
 
 // SyncState values.
@@ -105,4 +121,6 @@ var SearchAttributeKinds = map[string]string{
 	SALastSyncedAt.GetName():    "Datetime",
 	SAOldestPendingAt.GetName(): "Datetime",
 	SAPendingClass.GetName():    "Keyword",
+	SALastSyncClass.GetName():   "Keyword",
+	SALastLagSeconds.GetName():  "Double",
 }

@@ -165,7 +165,8 @@ func (f *dataField) coerce(v any) (any, *valueError) {
 	return bad("Data field '%s' has an unknown type", f.name)
 }
 
-// normaliseNumber validates a decimal number (exponents are expanded).
+// normaliseNumber validates a decimal number and returns it as a valid JSON
+// number literal: exponents expanded, leading zeros and '+' dropped, "5." and ".5" completed.
 func normaliseNumber(s string) (string, bool) {
 	if s == "" {
 		return "", false
@@ -177,25 +178,36 @@ func normaliseNumber(s string) (string, bool) {
 		}
 		return strings.TrimRight(strings.TrimRight(r.FloatString(maxNumericFrac+1), "0"), "."), true
 	}
-	i := 0
-	if s[0] == '-' || s[0] == '+' {
-		i = 1
+	neg := false
+	switch s[0] {
+	case '-':
+		neg, s = true, s[1:]
+	case '+':
+		s = s[1:]
 	}
-	digits, dot := 0, false
-	for ; i < len(s); i++ {
-		switch c := s[i]; {
-		case isDigit(c):
-			digits++
-		case c == '.' && !dot:
-			dot = true
-		default:
-			return "", false
-		}
-	}
-	if digits == 0 {
+	intPart, frac, hasDot := strings.Cut(s, ".")
+	if intPart == "" && frac == "" {
 		return "", false
 	}
-	return strings.TrimPrefix(s, "+"), true
+	for _, part := range []string{intPart, frac} {
+		for i := 0; i < len(part); i++ {
+			if !isDigit(part[i]) {
+				return "", false
+			}
+		}
+	}
+	intPart = strings.TrimLeft(intPart, "0")
+	if intPart == "" {
+		intPart = "0"
+	}
+	out := intPart
+	if hasDot && frac != "" {
+		out += "." + frac
+	}
+	if neg {
+		out = "-" + out
+	}
+	return out, true
 }
 
 func numberDigits(n string) (intDigits, fracDigits int) {

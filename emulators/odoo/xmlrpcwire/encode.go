@@ -204,3 +204,13 @@ func PyFloatRepr(f float64) string {
 	s := strconv.FormatFloat(f, 'e', -1, 64) // e.g. 1e+16, 1.5e-05
 	return s
 }
+
+// EncodeFaultString frames a fault of the legacy /xmlrpc/<service> routes,
+// whose faultCode is a string.
+func EncodeFaultString(code, msg string) []byte {
+	var b bytes.Buffer
+	b.WriteString("<?xml version=\"1.0\"?>\n<methodResponse>\n<fault>\n")
+	_ = writeValue(&b, Struct{{"faultCode", code}, {"faultString", msg}}, 0)
+	b.WriteString("</fault>\n</methodResponse>\n")
+	return b.Bytes()
+}
