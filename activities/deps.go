@@ -37,6 +37,8 @@ type Deps struct {
 	CustomerInput func(key string) any
 	// LaneInput builds the start argument of a lane shard.
 	LaneInput func(laneID string) any
+	// RegistryInput builds the start argument of the exceptions registry.
+	RegistryInput func() any
 }
 
 // OrdersCollection is the Insight collection of orders (contact scope).

@@ -6,6 +6,7 @@ import (
 
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/clients/odoo"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/customer"
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/customer/odooconv"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/identity"
 )
 
@@ -75,7 +76,7 @@ func (l *loader) Customers(ctx context.Context, keys []string) (map[string]custo
 			continue
 		}
 		c := out[k]
-		c.Partners = append(c.Partners, partnerOf(p, tags))
+		c.Partners = append(c.Partners, odooconv.Partner(p, tags))
 		out[k] = c
 	}
 	if len(partnerIDs) == 0 {
@@ -91,7 +92,7 @@ func (l *loader) Customers(ctx context.Context, keys []string) (map[string]custo
 			continue
 		}
 		c := out[k]
-		c.Orders = append(c.Orders, orderOf(o))
+		c.Orders = append(c.Orders, odooconv.Order(o))
 		out[k] = c
 	}
 	for k, c := range out {
@@ -100,33 +101,6 @@ func (l *loader) Customers(ctx context.Context, keys []string) (map[string]custo
 		out[k] = c
 	}
 	return out, nil
-}
-
-func partnerOf(p odoo.Partner, tags map[int64]string) customer.Partner {
-	cp := customer.Partner{
-		ID: p.ID, Name: p.Name, CompanyID: p.CompanyID.ID, CompanyName: p.CompanyID.Name,
-		WebsiteName: p.WebsiteID.Name, CountryName: p.CountryID.Name, Lang: p.Lang,
-		HasUser: len(p.UserIDs) > 0, Active: p.Active, WriteDate: p.WriteDate,
-	}
-	for _, id := range p.CategoryIDs {
-		if name, ok := tags[id]; ok {
-			cp.Tags = append(cp.Tags, name)
-		}
-	}
-	sort.Strings(cp.Tags)
-	return cp
-}
-
-func orderOf(o odoo.SaleOrder) customer.Order {
-	co := customer.Order{
-		ID: o.ID, Name: o.Name, State: o.State, DateOrder: o.DateOrder, Total: o.AmountTotal,
-		Subtotal: o.AmountUntaxed, Currency: o.Currency, CompanyID: o.CompanyID.ID, CompanyName: o.CompanyID.Name,
-		WebsiteName: o.WebsiteID.Name, PartnerID: o.PartnerID.ID, WriteDate: o.WriteDate,
-	}
-	for _, l := range o.Lines {
-		co.Lines = append(co.Lines, customer.Line{SKU: l.SKU, Name: l.Name, Qty: l.Qty, Price: l.PriceUnit})
-	}
-	return co
 }
 
 func uniq(ids []int64) []int64 {

@@ -11,6 +11,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -28,7 +29,7 @@ import (
 const pageSize = 500
 
 var (
-	partnerChangeFields  = []string{"id", "email", "email_normalized", "active", "create_date", "write_date"}
+	partnerChangeFields  = []string{"id", "email", "email_normalized", "active", "company_id", "create_date", "write_date"}
 	orderChangeFields    = []string{"id", "partner_id", "state", "write_date"}
 	categoryChangeFields = []string{"id", "write_date"}
 )
@@ -41,15 +42,17 @@ type Poll struct {
 	hasher    identity.Hasher
 	queue     string
 	input     func(key string) any
-	overlap   time.Duration
-	logger    *slog.Logger
-	seen      metric.Int64Counter
+	// registryInput builds the start argument of the exceptions registry.
+	registryInput func() any
+	overlap       time.Duration
+	logger        *slog.Logger
+	seen          metric.Int64Counter
 }
 
 // NewPoll builds the change-capture activities.
 func NewPoll(d Deps) *Poll {
 	p := &Poll{odoo: d.Odoo, temporal: d.Temporal, namespace: d.Namespace, hasher: d.Hasher, queue: d.WorkflowQueue,
-		input: d.CustomerInput, overlap: d.Overlap, logger: d.Logger}
+		input: d.CustomerInput, registryInput: d.RegistryInput, overlap: d.Overlap, logger: d.Logger}
 	if d.Meter != nil {
 		p.seen, _ = d.Meter.Int64Counter("sync_changes_seen", metric.WithDescription("Odoo changes seen by the poller, by model"))
 	}
@@ -76,14 +79,16 @@ func (p *Poll) PollChanges(ctx context.Context, req changes.PollRequest) (change
 	if err != nil {
 		return res, temporalError("read partner changes", err)
 	}
-	partnerIDs := make([]int64, 0, len(partnerPage.Records))
+	var skipped []messages.SkippedPartner
 	for _, r := range partnerPage.Records {
 		id := r.Int("id")
 		seen["res.partner/"+strconv.FormatInt(id, 10)] = true
-		partnerIDs = append(partnerIDs, id)
-		key, _ := identity.Key(r.String("email_normalized"), r.String("email"))
+		key, reason := identity.Key(r.String("email_normalized"), r.String("email"))
 		if key == "" {
 			res.Stats.Skipped++
+			if r.Bool("active") {
+				skipped = append(skipped, skippedPartner(r, reason, seenAt))
+			}
 			continue
 		}
 		class := customer.ClassProfile
@@ -93,6 +98,9 @@ func (p *Poll) PollChanges(ctx context.Context, req changes.PollRequest) (change
 		hints = append(hints, routed{key, messages.Hint{Kind: messages.HintPartner, Class: class, Model: "res.partner", RecordID: id, ChangeTime: r.Time("write_date"), SeenAt: seenAt}})
 	}
 	res.Stats.Partners = len(partnerPage.Records)
+	if err := p.reportSkipped(ctx, skipped); err != nil {
+		return res, err
+	}
 	moved, err := p.movedPartners(ctx, partnerPage.Records, seenAt)
 	if err != nil {
 		return res, err
@@ -419,4 +427,48 @@ func (p *Poll) countSeen(ctx context.Context, s changes.Stats) {
 			p.seen.Add(ctx, int64(n), metric.WithAttributes(attribute.String("model", model)))
 		}
 	}
+}
+
+func skippedPartner(r odoo.Record, reason identity.Reason, at time.Time) messages.SkippedPartner {
+	email := strings.TrimSpace(r.String("email"))
+	if len(email) > 64 {
+		email = email[:64]
+	}
+	return messages.SkippedPartner{PartnerID: r.Int("id"), Reason: string(reason), Email: email,
+		Company: r.Many2One("company_id").Name, FirstSeen: at, LastSeen: at}
+}
+
+// reportSkipped hands partners without a valid email to the exceptions registry.
+func (p *Poll) reportSkipped(ctx context.Context, batch []messages.SkippedPartner) error {
+	if len(batch) == 0 || p.registryInput == nil {
+		return nil
+	}
+	_, err := p.temporal.SignalWithStartWorkflow(ctx, names.ExceptionsWorkflowID, string(names.SignalSkipped), batch, client.StartWorkflowOptions{
+		ID: names.ExceptionsWorkflowID, TaskQueue: p.queue, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, names.WorkflowExceptions, p.registryInput())
+	if err != nil {
+		return temporalError("report skipped partners", err)
+	}
+	return nil
+}
+
+// RecheckSkipped re-reads listed partners and returns those that still have
+// no valid email (fixed and deleted partners leave the list).
+func (p *Poll) RecheckSkipped(ctx context.Context, ids []int64) ([]messages.SkippedPartner, error) {
+	var out []messages.SkippedPartner
+	at := now()
+	for start := 0; start < len(ids); start += pageSize {
+		chunk := ids[start:min(start+pageSize, len(ids))]
+		recs, err := p.odoo.Read(ctx, "res.partner", chunk, []string{"id", "email", "email_normalized", "active", "company_id"})
+		if err != nil {
+			return nil, temporalError("re-read skipped partners", err)
+		}
+		for _, r := range recs {
+			if key, reason := identity.Key(r.String("email_normalized"), r.String("email")); key == "" && r.Bool("active") {
+				out = append(out, skippedPartner(r, reason, at))
+			}
+		}
+		heartbeat(ctx, start)
+	}
+	return out, nil
 }

@@ -23,4 +23,5 @@ func Register(w worker.Registry) {
 	w.RegisterWorkflowWithOptions(Poller, workflow.RegisterOptions{Name: names.WorkflowPoller})
 	w.RegisterWorkflowWithOptions(Bootstrap, workflow.RegisterOptions{Name: names.WorkflowBootstrap})
 	w.RegisterWorkflowWithOptions(Resync, workflow.RegisterOptions{Name: names.WorkflowResync})
+	w.RegisterWorkflowWithOptions(ExceptionsRegistry, workflow.RegisterOptions{Name: names.WorkflowExceptions})
 }

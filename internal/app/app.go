@@ -177,6 +177,7 @@ func (a *App) startWorkers() error {
 		Overlap: cfg.Sync.Overlap, OrderBatch: cfg.Dotdigital.OrderBatch,
 		OdooConcurrency: cfg.Odoo.Concurrency, Logger: a.logger, Meter: a.tel.MeterProvider.Meter("odoo-dotdigital-sync"),
 		CustomerInput: func(key string) any { return workflows.CustomerInput{Key: key, Settings: a.Settings} },
+		RegistryInput: func() any { return workflows.ExceptionsInput{Settings: a.Settings} },
 		LaneInput: func(laneID string) any {
 			shard, _ := strconv.Atoi(strings.TrimPrefix(laneID, names.LaneWorkflowIDPrefix))
 			return workflows.LaneInput{Shard: shard, Settings: a.Settings}

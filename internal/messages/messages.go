@@ -124,3 +124,19 @@ type SyncSummary struct {
 	Blocked   int `json:"blocked"`
 	Writes    int `json:"writes"`
 }
+
+// SkippedPartner is an Odoo partner that cannot sync: it has no valid email.
+type SkippedPartner struct {
+	PartnerID int64     `json:"partnerId"`
+	Reason    string    `json:"reason"`          // no_email, invalid_email
+	Email     string    `json:"email,omitempty"` // the unusable value, truncated, to help fix it
+	Company   string    `json:"company,omitempty"`
+	FirstSeen time.Time `json:"firstSeen"`
+	LastSeen  time.Time `json:"lastSeen"`
+}
+
+// SkippedReport is what the exceptions registry's query returns.
+type SkippedReport struct {
+	Partners []SkippedPartner `json:"partners"`
+	Dropped  int              `json:"dropped,omitempty"` // not kept because the registry was full
+}

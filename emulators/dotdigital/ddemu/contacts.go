@@ -248,16 +248,12 @@ func (s *store) markSubscribed(c *contact, t time.Time) {
 type writeEffects struct {
 	statusWrite bool
 	resubscribe bool
-	undeleted   bool
 }
 
 // apply updates c with w under the merge option; identifiers must already be set.
 func (s *store) apply(c *contact, w *contactWrite, merge mergeOption, t time.Time, isNew bool) writeEffects {
 	var fx writeEffects
-	if c.binned {
-		c.binned = false
-		fx.undeleted = true
-	}
+	c.binned = false // a write undeletes a binned contact
 	for _, fw := range w.fields {
 		old := c.value(fw.field)
 		switch merge {

@@ -44,6 +44,7 @@ type inspectPage struct {
 	Collections []collectionSummary
 	Records     []inspectRecord
 	Jobs        []inspectJob
+	Collection  string
 	Page, Pages int
 	Prev, Next  int
 }
@@ -70,7 +71,7 @@ func (e *Emulator) inspect(w http.ResponseWriter, r *http.Request) {
 	}
 	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
 	page = max(page, 1)
-	p := inspectPage{View: view, Stats: e.Stats(), Tiers: Tiers, Page: page}
+	p := inspectPage{View: view, Stats: e.Stats(), Tiers: Tiers, Page: page, Collection: r.URL.Query().Get("collection")}
 	tiers := e.RouteTier()
 	for name, rs := range p.Stats.ByRoute {
 		var parts []string
@@ -252,7 +253,7 @@ faults: 5xx {{.Stats.Faults5xx}}, timeouts {{.Stats.FaultsTimeout}}, slow {{.Sta
 {{if eq .View "calls"}}<h2>API calls by route</h2><table><tr><th>route</th><th>tier</th><th>calls</th><th>by status</th></tr>
 {{range .Routes}}<tr><td>{{.Name}}</td><td>{{.Tier}}</td><td class="num">{{.Total}}</td><td>{{.Counts}}</td></tr>{{end}}</table>{{end}}
 {{if or (eq .View "contacts") (eq .View "insight")}}<p>Page {{.Page}} of {{.Pages}}
-{{if gt .Prev 0}}<a href="?view={{.View}}&page={{.Prev}}">previous</a>{{end}}
-{{if gt .Next 0}}<a href="?view={{.View}}&page={{.Next}}">next</a>{{end}}</p>{{end}}
+{{if gt .Prev 0}}<a href="?view={{.View}}&collection={{.Collection}}&page={{.Prev}}">previous</a>{{end}}
+{{if gt .Next 0}}<a href="?view={{.View}}&collection={{.Collection}}&page={{.Next}}">next</a>{{end}}</p>{{end}}
 </body></html>
 `))

@@ -78,6 +78,15 @@ func (s *store) defineSaleOrder() {
 	}
 }
 
+func (c *callCtx) orderCompany(orderID any) int64 {
+	orders := c.s.models["sale.order"]
+	id, _ := asInt(orderID)
+	if r, ok := orders.visibleRow(id, c.viewer()); ok {
+		return orders.i64("company_id", r)
+	}
+	return c.company()
+}
+
 func setDefault(vals map[string]any, k string, v any) {
 	if _, ok := vals[k]; !ok {
 		vals[k] = v
@@ -173,9 +182,14 @@ func (s *store) defineSaleOrderLine() {
 		setDefault(vals, "product_uom_qty", 1.0)
 		setDefault(vals, uom, products.i64("uom_id", pr))
 		if _, ok := vals["tax_id"]; !ok {
+			// The product's taxes of the order's company.
+			company := c.orderCompany(vals["order_id"])
+			taxModel := c.s.models["account.tax"]
 			var taxes []any
 			for _, t := range products.idl("taxes_id", pr) {
-				taxes = append(taxes, t)
+				if tr, ok := taxModel.visibleRow(t, c.viewer()); ok && taxModel.i64("company_id", tr) == company {
+					taxes = append(taxes, t)
+				}
 			}
 			vals["tax_id"] = []any{[]any{int64(6), int64(0), taxes}}
 		}

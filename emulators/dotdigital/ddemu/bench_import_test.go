@@ -12,9 +12,6 @@ import (
 
 func BenchmarkInsightImport4000(b *testing.B) {
 	_, c := start(b, ddemu.Options{ImportDelay: time.Millisecond})
-	for i := range 4000 {
-		_ = i
-	}
 	var cb bytes.Buffer
 	cb.WriteString(`{"contacts":[`)
 	for i := range 2000 {
