@@ -26,6 +26,10 @@ func temporalError(op string, err error) error {
 	if err == nil {
 		return nil
 	}
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return err // already classified further down
+	}
 	msg := op + ": " + err.Error()
 	if d, ok := dotdigital.RetryAfter(err); ok && dotdigital.IsRateLimited(err) {
 		return temporal.NewApplicationErrorWithOptions(msg, ErrTypeRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: d, Cause: err})

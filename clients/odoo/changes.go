@@ -9,50 +9,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// Incremental reading by write_date (reference 2.3, 2.4, 7.3).
-//
-// Facts it is built on: write_date is the transaction's start time, stored
-// with microseconds but read back in whole seconds; ">=" on a whole-second
-// string matches the entire second (16-19), while "=" matches only .000000
-// rows on 16-18, so it is never used; ordering by write_date sorts by the
-// stored microseconds, not by id.
-//
-// How a call proceeds:
-//
-//  1. Recheck (once per poll cycle, skipped while draining a backlog): read
-//     rows with write_date in [Since-Overlap, Since) (and, if Since is being
-//     paged by id, rows of Since with id <= AfterID) that are not in the
-//     seen set, which the server filters out. These are late commits: rows
-//     whose transaction started before rows already read but committed after.
-//  2. Forward: read from Since in (write_date, id) order, one page. Rows of
-//     every second but the last on a full page are complete and emitted;
-//     the last, possibly cut, second is read again next time. A page that
-//     is one single second (a burst: imports, crons, one big transaction)
-//     is paged by id inside that second instead, so any number of writes in
-//     one second go through with an O(1) cursor.
-//  3. Dedupe: every emitted row is remembered as (id, second, fingerprint of
-//     its fields) while it is inside the overlap window; a re-read of the
-//     same version is skipped, a record that changed again is emitted again
-//     (also within the same second, if its fields differ, for the newest
-//     second which is always re-read unless it holds more than a few rows).
-//
-// Guarantees: every committed change whose write_date is at most Overlap
-// older than the newest write_date read is emitted at least once; a version
-// is emitted once (no repeats) while the seen set holds it; Since only moves
-// to write_dates read from the server (the local clock is never used).
-//
-// Limits (reconciliation through ScanIDs/SearchCount covers them):
-//   - a transaction that commits more than Overlap after it started (or a
-//     server clock that jumps back by more than Overlap) can be missed;
-//   - when more than MaxSeen rows were emitted within the overlap window
-//     (bursts), the oldest seconds are dropped from the seen set and the
-//     recheck no longer looks below them (Cursor.Floor);
-//   - a record changed twice within one second by two transactions, the
-//     second committing after a newer second was read, is seen only once;
-//   - changes that do not move write_date (raw SQL, e.g. the partner merge
-//     re-pointing orders; changes on the other side of a relation;
-//     deletions) are invisible here: see MergeNotesSince and ExistingIDs.
-
 const (
 	// DefaultOverlap is how far back each poll cycle looks for late commits.
 	// Odoo kills requests after --limit-time-real (120 s by default).
@@ -120,7 +76,50 @@ type changeRow struct {
 	sec int64
 }
 
-// Changes reads the next page of records of model changed since cur.
+// Changes reads the next page of records of model changed since cur, by
+// write_date (reference 2.3, 2.4, 7.3). Call it again at once while More.
+//
+// Facts it is built on: write_date is the transaction's start time, stored
+// with microseconds but read back in whole seconds; ">=" on a whole-second
+// string matches the entire second (16-19), while "=" matches only .000000
+// rows on 16-18, so it is never used; ordering by write_date sorts by the
+// stored microseconds, not by id.
+//
+// How a call proceeds:
+//
+//  1. Recheck (once per poll cycle, skipped while draining a backlog): read
+//     rows with write_date in [Since-Overlap, Since) (and, if Since is being
+//     paged by id, rows of Since with id <= AfterID) that are not in the
+//     seen set, which the server filters out. These are late commits: rows
+//     whose transaction started before rows already read but committed after.
+//  2. Forward: read from Since in (write_date, id) order, one page. Rows of
+//     every second but the last on a full page are complete and emitted;
+//     the last, possibly cut, second is read again next time. A page that
+//     is one single second (a burst: imports, crons, one big transaction)
+//     is paged by id inside that second instead, so any number of writes in
+//     one second go through with an O(1) cursor.
+//  3. Dedupe: every emitted row is remembered as (id, second, fingerprint of
+//     its fields) while it is inside the overlap window; a re-read of the
+//     same version is skipped, a record that changed again is emitted again
+//     (also within the same second, if its fields differ, for the newest
+//     second which is always re-read unless it holds more than a few rows).
+//
+// Guarantees: every committed change whose write_date is at most Overlap
+// older than the newest write_date read is emitted at least once; a version
+// is emitted once (no repeats) while the seen set holds it; Since only moves
+// to write_dates read from the server (the local clock is never used).
+//
+// Limits (reconciliation through ScanIDs/SearchCount covers them):
+//   - a transaction that commits more than Overlap after it started (or a
+//     server clock that jumps back by more than Overlap) can be missed;
+//   - when more than MaxSeen rows were emitted within the overlap window
+//     (bursts), the oldest seconds are dropped from the seen set and the
+//     recheck no longer looks below them (Cursor.Floor);
+//   - a record changed twice within one second by two transactions, the
+//     second committing after a newer second was read, is seen only once;
+//   - changes that do not move write_date (raw SQL, e.g. the partner merge
+//     re-pointing orders; changes on the other side of a relation;
+//     deletions) are invisible here: see MergeNotesSince and ExistingIDs.
 func (c *Client) Changes(ctx context.Context, model string, cur Cursor, opts ChangeOptions) (page ChangePage, err error) {
 	ctx, span := c.tracer.Start(ctx, "odoo changes "+model, trace.WithAttributes(attribute.String("odoo.model", model)))
 	defer func() {

@@ -232,6 +232,11 @@ func classifyFault(code int, text string) Class {
 		}
 		return ClassValidation
 	case 1:
+		// A wrong database name surfaces as an OperationalError, but it is a
+		// configuration error: retrying cannot help.
+		if strings.Contains(lower, "database \"") && strings.Contains(lower, "does not exist") {
+			return ClassServer
+		}
 		for _, m := range permanentPsycopg {
 			if strings.Contains(lower, m) {
 				return ClassServer

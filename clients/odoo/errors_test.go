@@ -34,6 +34,7 @@ var faultCases = []struct {
 	{"serialization", 1, traceback + "psycopg2.errors.SerializationFailure: could not serialize access due to concurrent update", ClassTransient},
 	{"operational", 1, traceback + "psycopg2.OperationalError: FATAL: the database system is starting up", ClassTransient},
 	{"deadlock", 1, traceback + "psycopg2.errors.DeadlockDetected: deadlock detected", ClassTransient},
+	{"wrong database", 1, traceback + "psycopg2.OperationalError: connection to server on socket \"/var/run/postgresql/.s.PGSQL.5432\" failed: FATAL:  database \"nope\" does not exist", ClassServer},
 	{"integrity", 1, traceback + "psycopg2.errors.UniqueViolation: duplicate key value violates unique constraint", ClassServer},
 	{"none marshal", 1, traceback + "TypeError: cannot marshal None unless allow_none is enabled", ClassServer},
 	{"odd code", 42, "whatever", ClassServer},

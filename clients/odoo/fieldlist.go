@@ -15,7 +15,14 @@ func (c *Client) fieldsFor(ctx context.Context, model string, wanted []string) (
 		if ClassOf(err) == ClassAuth || ClassOf(err) == ClassTransient {
 			return nil, err
 		}
+		// Not allowed or no such model: do not ask again.
 		c.log.Debug("odoo: fields_get failed; using version field list", "model", model, "class", ClassOf(err).String())
+		c.fieldsMu.Lock()
+		c.fields[model] = nil
+		c.fieldsMu.Unlock()
+		return wanted, nil
+	}
+	if have == nil {
 		return wanted, nil
 	}
 	out := make([]string, 0, len(wanted))
@@ -52,7 +59,8 @@ func (c *Client) availableFields(ctx context.Context, model string) (map[string]
 	return have, nil
 }
 
-// HasField reports whether the server's model has the field (fields_get, cached).
+// HasField reports whether the server's model has the field (fields_get,
+// cached). It is false when fields_get is refused.
 func (c *Client) HasField(ctx context.Context, model, field string) (bool, error) {
 	have, err := c.availableFields(ctx, model)
 	if err != nil {

@@ -136,18 +136,20 @@ func (r Record) Time(field string) time.Time {
 func asMany2One(v any) Many2One {
 	switch x := v.(type) {
 	case []any:
-		if len(x) == 0 {
+		// [id, "name"]; the name decodes as nil when it is "". Any other
+		// list (an x2many) is not a many2one.
+		if len(x) != 2 {
+			return Many2One{}
+		}
+		name, isName := x[1].(string)
+		if !isName && x[1] != nil {
 			return Many2One{}
 		}
 		id, ok := asInt(x[0])
 		if !ok || id <= 0 {
 			return Many2One{}
 		}
-		m := Many2One{ID: id}
-		if len(x) > 1 {
-			m.Name, _ = x[1].(string)
-		}
-		return m
+		return Many2One{ID: id, Name: name}
 	case Many2One:
 		return x
 	case map[string]any: // a Many2One that went through JSON

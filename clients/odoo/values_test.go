@@ -79,6 +79,9 @@ func checkRow(t *testing.T, r Record) {
 	if r.Many2One("company_id").Valid() || r.Many2One("parent_id") != (Many2One{ID: 4}) {
 		t.Error("m2o False / bare id")
 	}
+	if r.Many2One("category_id").Valid() || r.Int("category_id") != 0 {
+		t.Error("an x2many read as a many2one")
+	}
 	if !slices.Equal(r.IDs("category_id"), []int64{1, 5}) || len(r.IDs("user_ids")) != 0 || r.IDs("email") != nil {
 		t.Error("x2many")
 	}

@@ -139,7 +139,8 @@ func (a *App) buildClients() error {
 	a.Dotdigital, err = dotdigital.New(dotdigital.Config{
 		OnRateLimit: a.pacer.Observe,
 		APIUser:     cfg.Dotdigital.APIUser, APIPassword: cfg.Dotdigital.APIPassword, Endpoint: cfg.Dotdigital.Endpoint,
-		Timeout: cfg.Dotdigital.Timeout, TracerProvider: a.tel.TracerProvider, Logger: a.logger.With("component", "dotdigital"),
+		DiscoveryURL: cfg.Dotdigital.DiscoveryURL,
+		Timeout:      cfg.Dotdigital.Timeout, TracerProvider: a.tel.TracerProvider, Logger: a.logger.With("component", "dotdigital"),
 	})
 	if err != nil {
 		return fmt.Errorf("dotdigital client: %w", err)

@@ -46,7 +46,7 @@ type Options struct {
 	// SearchAttributes are registered with the namespace (name -> type).
 	SearchAttributes map[string]enumspb.IndexedValueType
 	// LogLevel of the server's own log (default "warn"); it goes to
-	// DataDir/temporal.log, or stderr without a DataDir.
+	// DataDir/temporal.log, or nowhere without a DataDir.
 	LogLevel string
 	// DynamicConfig overrides, by key.
 	DynamicConfig map[string]any
@@ -249,7 +249,9 @@ func dynamicConfig(overrides map[string]any) dynamicconfig.StaticClient {
 }
 
 func serverLogger(opts Options) (log.Logger, error) {
-	cfg := log.Config{Level: opts.LogLevel, Format: "json"}
+	// The server's own log is for Temporal experts: keep it out of the
+	// service's output (a file next to the database, or nowhere in tests).
+	cfg := log.Config{Level: opts.LogLevel, Format: "json", OutputFile: os.DevNull}
 	if opts.DataDir != "" {
 		cfg.OutputFile = filepath.Join(opts.DataDir, "temporal.log")
 	}

@@ -45,10 +45,14 @@ func (e *Emulator) serverTime(w http.ResponseWriter, _ *http.Request, _ params) 
 // POST /v2/accounts/empty-recycle-bin : purge binned contacts for good.
 func (e *Emulator) emptyRecycleBin(w http.ResponseWriter, _ *http.Request, _ params) {
 	e.st.mu.Lock()
+	var binned []*contact // collected first: purging compacts e.st.order
 	for _, c := range e.st.order {
 		if c.binned && !c.purged {
-			e.st.purge(c)
+			binned = append(binned, c)
 		}
+	}
+	for _, c := range binned {
+		e.st.purge(c)
 	}
 	e.st.mu.Unlock()
 	writeEmpty(w, http.StatusAccepted)

@@ -1,6 +1,7 @@
 package ddemu_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -107,5 +108,33 @@ func TestOptionsValidation(t *testing.T) {
 	}
 	if err := e.Start("127.0.0.1:0"); err == nil {
 		t.Fatal("Start after Close accepted")
+	}
+}
+
+func TestEmptyRecycleBinPurgesEverything(t *testing.T) {
+	e, c := start(t, ddemu.Options{ImportDelay: time.Millisecond})
+	const n = 1500 // more than the compaction threshold of the contact order
+	var rows, dels []any
+	for i := range n {
+		email := fmt.Sprintf("bin%d@example.com", i)
+		rows = append(rows, row(email, nil))
+		dels = append(dels, map[string]any{"email": email})
+	}
+	waitImport(t, c, "/contacts/v3/import/"+submitImport(t, c, map[string]any{"contacts": rows}))
+	waitInsight(t, c, submitInsight(t, c, ordersImport(order("SO1", "bin7@example.com", map[string]any{"id": 1}))))
+	first := c.get("/contacts/v3/email/bin7@example.com").expect(t, http.StatusOK).contact(t)
+	var r struct{ DeleteID string }
+	c.post("/contacts/v3/delete", dels).expect(t, http.StatusAccepted).decode(t, &r)
+	waitFor(t, 5*time.Second, func() bool { return e.Stats().BulkDeletesRun == 1 })
+	if s := e.Stats(); s.BinnedContacts != n || s.InsightRecords != 1 {
+		t.Fatalf("after delete: %+v", s)
+	}
+	c.post("/v2/accounts/empty-recycle-bin", nil).expect(t, http.StatusAccepted)
+	if s := e.Stats(); s.BinnedContacts != 0 || s.Contacts != 0 || s.InsightRecords != 0 {
+		t.Fatalf("after emptying the bin: contacts %d binned %d records %d", s.Contacts, s.BinnedContacts, s.InsightRecords)
+	}
+	again := c.upsert("bin7@example.com", nil).expect(t, http.StatusCreated).contact(t)
+	if again.ContactID == first.ContactID {
+		t.Fatal("a purged contact came back")
 	}
 }

@@ -15,7 +15,7 @@ import (
 
 // Options configure an Emulator. The zero value is a usable Odoo 17.
 type Options struct {
-	DB, Login, Password string // defaults "odoo", "admin", "admin"
+	DB, Login, Password string   // defaults "odoo", "admin", "admin"
 	APIKeys             []string // accepted in the password slot as well as Password
 	Version             int      // 16, 17 or 18 (default 17)
 	SeedCustomers       int      // 0 = only base records

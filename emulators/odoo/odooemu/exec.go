@@ -2,7 +2,10 @@ package odooemu
 
 import (
 	"context"
+	"fmt"
 	"maps"
+
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/emulators/odoo/xmlrpcwire"
 )
 
 // newCallCtx builds env for a call: the user's companies narrowed by
@@ -86,7 +89,16 @@ func (e *Emulator) run(ctx context.Context, uid int64, modelName, method string,
 	if err != nil {
 		return nil, err
 	}
-	call := func(c *callCtx) (any, error) { return spec.fn(c, m, ids, bound) }
+	call := func(c *callCtx) (res any, err error) {
+		// A bug must not kill the connection: answer Fault 1 and roll back.
+		defer func() {
+			if p := recover(); p != nil {
+				e.log.Error("odoo emulator: method panicked", "model", modelName, "method", method, "panic", fmt.Sprint(p))
+				res, err = nil, pyErr("Exception", "internal emulator error in %s.%s: %v", modelName, method, p)
+			}
+		}()
+		return spec.fn(c, m, ids, bound)
+	}
 	if gtx != nil {
 		return gtx.exec(ctxMap, call)
 	}
@@ -141,9 +153,44 @@ func (e *Emulator) runWrite(ctx context.Context, uid int64, ctxMap map[string]an
 }
 
 // Call runs model.method as the admin user in its own transaction, like an
-// execute_kw without the HTTP round trip (fast test setup). Results use the
-// XML-RPC value shapes (structs as xmlrpcwire.Struct).
+// execute_kw without the HTTP round trip (fast test setup). Results have the
+// shapes kolo/xmlrpc decodes into: int64, float64, bool, string, []any,
+// map[string]any.
 func (e *Emulator) Call(ctx context.Context, model, method string, args []any, kwargs map[string]any) (any, error) {
 	e.count(model + "." + method)
-	return e.run(ctx, adminUID, model, method, args, kwargs, nil)
+	res, err := e.run(ctx, adminUID, model, method, args, kwargs, nil)
+	return plain(res), err
+}
+
+// plain converts answer values to what an XML-RPC client would decode.
+func plain(v any) any {
+	switch x := v.(type) {
+	case xmlrpcwire.Struct:
+		m := make(map[string]any, len(x))
+		for _, mem := range x {
+			m[mem.Name] = plain(mem.Value)
+		}
+		return m
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = plain(e)
+		}
+		return m
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = plain(e)
+		}
+		return out
+	case []int64:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = e
+		}
+		return out
+	case int:
+		return int64(x)
+	}
+	return v
 }

@@ -96,12 +96,6 @@ func (b fieldBuilder) add(f *field) *field {
 			f.col = &strCol{}
 		}
 	}
-	if f.typ == fMany2one && f.ondelete == "" {
-		f.ondelete = "set null"
-		if f.required {
-			f.ondelete = "restrict"
-		}
-	}
 	if _, dup := m.fields[f.name]; !dup {
 		m.fieldList = append(m.fieldList, f)
 	}

@@ -27,8 +27,8 @@ type methodSpec struct {
 	fn         func(c *callCtx, m *model, ids []int64, a map[string]any) (any, error)
 }
 
-func req(name string) param         { return param{name: name, required: true} }
-func opt(name string, d any) param  { return param{name: name, def: d} }
+func req(name string) param           { return param{name: name, required: true} }
+func opt(name string, d any) param    { return param{name: name, def: d} }
 func (m *model) add(spec *methodSpec) { m.methods[spec.name] = spec }
 
 // bind maps positional and keyword arguments onto the signature the way
@@ -324,9 +324,44 @@ func addCommonMethods(s *store, m *model) {
 			}
 			return out, nil
 		}})
+	if m.hasActive {
+		// toggle_active returns None, so these answer Fault 1 after commit.
+		toggle := func(mode string) func(c *callCtx, m *model, ids []int64, _ map[string]any) (any, error) {
+			return func(c *callCtx, m *model, ids []int64, _ map[string]any) (any, error) {
+				rows, err := c.rowsForWrite(m, ids)
+				if err != nil {
+					return nil, err
+				}
+				var on, off []int64
+				for _, r := range rows {
+					active := m.isActive(r)
+					if (mode == "toggle" || mode == "archive") && active {
+						off = append(off, m.ids[r])
+					}
+					if (mode == "toggle" || mode == "unarchive") && !active {
+						on = append(on, m.ids[r])
+					}
+				}
+				if len(off) > 0 {
+					if err := c.writeRecords(m, off, map[string]any{"active": false}); err != nil {
+						return nil, err
+					}
+				}
+				if len(on) > 0 {
+					if err := c.writeRecords(m, on, map[string]any{"active": true}); err != nil {
+						return nil, err
+					}
+				}
+				return nil, nil
+			}
+		}
+		m.add(&methodSpec{name: "toggle_active", pyClass: cls, records: true, fn: toggle("toggle")})
+		m.add(&methodSpec{name: "action_archive", pyClass: cls, records: true, fn: toggle("archive")})
+		m.add(&methodSpec{name: "action_unarchive", pyClass: cls, records: true, fn: toggle("unarchive")})
+	}
 	m.add(&methodSpec{name: "check_access_rights", pyClass: cls, readOnly: true, maxVersion: 18,
 		params: []param{req("operation"), opt("raise_exception", true)},
-		fn: func(*callCtx, *model, []int64, map[string]any) (any, error) { return true, nil }})
+		fn:     func(*callCtx, *model, []int64, map[string]any) (any, error) { return true, nil }})
 	nameSearchParams := []param{opt("name", ""), opt("args", nil), opt("operator", "ilike"), opt("limit", int64(100))}
 	if s.version >= 17 {
 		nameSearchParams[1] = opt("domain", nil)

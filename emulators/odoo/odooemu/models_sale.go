@@ -224,7 +224,6 @@ func (c *callCtx) recomputeOrderOf(orderID int64) error {
 	return nil
 }
 
-
 func firstLine(s string) string {
 	for i := 0; i < len(s); i++ {
 		if s[i] == '\n' {

@@ -64,9 +64,9 @@ func parseOrder(m *model, spec string) ([]orderTerm, error) {
 // sortRows orders rows by terms, then by id so results are stable.
 func (c *callCtx) sortRows(m *model, rows []int32, terms []orderTerm) {
 	type keyed struct {
-		cmp func(a, b int32) int // nulls handled by isNull
+		cmp    func(a, b int32) int // nulls handled by isNull
 		isNull func(r int32) bool
-		t orderTerm
+		t      orderTerm
 	}
 	keys := make([]keyed, 0, len(terms))
 	for _, t := range terms {

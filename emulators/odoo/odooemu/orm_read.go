@@ -146,7 +146,7 @@ func (c *callCtx) fieldsGet(m *model, allfields, attributes []string) (xmlrpcwir
 			"readonly": f.readonly || (f.compute != nil), "required": f.required,
 			"store": f.stored || f.name == "id", "sortable": f.stored || f.sortAs != "" || f.name == "id",
 			"searchable": f.stored || f.searchAs != "" || f.typ.isX2many() || f.name == "id",
-			"groupable": f.stored && !f.typ.isX2many(), "manual": false, "exportable": true,
+			"groupable":  f.stored && !f.typ.isX2many(), "manual": false, "exportable": true,
 			"change_default": false, "company_dependent": false, "depends": []any{},
 		}
 		if f.help != "" {

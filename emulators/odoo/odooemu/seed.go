@@ -33,7 +33,7 @@ var (
 		"Van den Berg", "Lefèvre", "Ó Súilleabháin", "Öztürk", "Novák", "Horváth", "Dvořák", "Papadopoulos"}
 	emailDomains = []string{"gmail.com", "yahoo.fr", "outlook.com", "hotmail.co.uk", "proton.me", "example.org",
 		"telenet.be", "web.de", "orange.fr", "icloud.com", "skynet.be", "gmx.de"}
-	companyWords = []string{"Solutions", "Trading", "Interiors", "Logistics", "Design Studio", "& Fils", "GmbH", "BV", "Ltd", "SRL"}
+	companyWords  = []string{"Solutions", "Trading", "Interiors", "Logistics", "Design Studio", "& Fils", "GmbH", "BV", "Ltd", "SRL"}
 	langByCountry = map[string]string{"BE": "nl_BE", "FR": "fr_FR", "NL": "nl_NL", "DE": "de_DE", "GB": "en_GB",
 		"US": "en_US", "ES": "es_ES", "IT": "it_IT", "PT": "pt_PT", "PL": "pl_PL", "SE": "sv_SE", "DK": "da_DK"}
 	countryWeights = []struct {
@@ -44,21 +44,22 @@ var (
 )
 
 type seedPartner struct {
-	id            int64
-	name, email   string
-	phone, mobile string
-	isCompany     bool
-	parent        *seedPartner
-	company       int64
-	website       int64
-	tags          []int64
-	active        bool
-	country       int64
-	lang          string
-	typ           string
-	created, wrote tstamp
-	account       bool
-	customerRank  int64
+	seq               int // generation order: tie-break of the time sort
+	id                int64
+	name, email       string
+	phone, mobile     string
+	isCompany         bool
+	parent            *seedPartner
+	company           int64
+	website           int64
+	tags              []int64
+	active            bool
+	country           int64
+	lang              string
+	typ               string
+	created, wrote    tstamp
+	account           bool
+	customerRank      int64
 	street, city, zip string
 }
 
@@ -70,7 +71,8 @@ type seedLine struct {
 }
 
 type seedOrder struct {
-	partner, invoice, shipping *seedPartner
+	seq                                   int
+	partner, invoice, shipping            *seedPartner
 	company, website, pricelist, currency int64
 	state                                 string
 	locked                                bool
@@ -124,11 +126,12 @@ func (g *generator) countryCode() string {
 	return "BE"
 }
 
+var asciiFold = strings.NewReplacer("é", "e", "è", "e", "ë", "e", "ê", "e", "ï", "i", "ö", "o", "ø", "o", "ó", "o",
+	"ü", "u", "ú", "u", "ł", "l", "ç", "c", "ş", "s", "ı", "i", "ř", "r", "á", "a", "à", "a", "ễ", "e",
+	"'", "", " ", "", "Ł", "L", "Ö", "O", "Ó", "O", "Ø", "O", "Ü", "U", "Å", "A", "ä", "a")
+
 func asciiLocal(s string) string {
-	repl := strings.NewReplacer("é", "e", "è", "e", "ë", "e", "ê", "e", "ï", "i", "ö", "o", "ø", "o", "ó", "o",
-		"ü", "u", "ú", "u", "ł", "l", "ç", "c", "ş", "s", "ı", "i", "ř", "r", "á", "a", "à", "a", "ễ", "e",
-		"'", "", " ", "", "Ł", "L", "Ö", "O", "Ó", "O", "Ø", "O", "Ü", "U", "Å", "A", "ä", "a")
-	out := strings.ToLower(repl.Replace(s))
+	out := strings.ToLower(asciiFold.Replace(s))
 	var b strings.Builder
 	for _, r := range out {
 		if r < 128 {
@@ -164,7 +167,7 @@ func (g *generator) person(company, website int64, created tstamp) *seedPartner 
 		name: first + " " + last, active: true, country: g.country[code], lang: langByCountry[code],
 		typ: "contact", company: company, website: website, created: created,
 		city: g.pick([]string{"Brussels", "Gent", "Paris", "Lyon", "Amsterdam", "Berlin", "London", "Leeds", "Madrid", "Köln", "Zürich"}),
-		zip: fmt.Sprintf("%04d", 1000+g.r.IntN(9000)), street: fmt.Sprintf("%s %d", g.pick([]string{"Rue de la Loi", "Kerkstraat", "Main Street", "Hauptstraße", "Calle Mayor"}), 1+g.r.IntN(200)),
+		zip:  fmt.Sprintf("%04d", 1000+g.r.IntN(9000)), street: fmt.Sprintf("%s %d", g.pick([]string{"Rue de la Loi", "Kerkstraat", "Main Street", "Hauptstraße", "Calle Mayor"}), 1+g.r.IntN(200)),
 	}
 	if g.r.IntN(2) == 0 {
 		p.phone = fmt.Sprintf("+32 4%02d %02d %02d %02d", g.r.IntN(100), g.r.IntN(100), g.r.IntN(100), g.r.IntN(100))
@@ -447,8 +450,31 @@ func (e *Emulator) seed(n int, seed int64, end time.Time) (SeedStats, error) {
 	// Parents must exist before children: creation time order keeps that
 	// except for same-microsecond ties, which the stable sort resolves by
 	// generation order.
-	slices.SortStableFunc(partners, func(a, b *seedPartner) int { return cmpTS(a.created, b.created) })
-	slices.SortStableFunc(orders, func(a, b *seedOrder) int { return cmpTS(a.created, b.created) })
+	for i, p := range partners {
+		p.seq = i
+	}
+	for i, o := range orders {
+		o.seq = i
+	}
+	slices.SortFunc(partners, func(a, b *seedPartner) int {
+		if c := cmpTS(a.created, b.created); c != 0 {
+			return c
+		}
+		return a.seq - b.seq
+	})
+	slices.SortFunc(orders, func(a, b *seedOrder) int {
+		if c := cmpTS(a.created, b.created); c != 0 {
+			return c
+		}
+		return a.seq - b.seq
+	})
+	lineCount := 0
+	for _, o := range orders {
+		lineCount += len(o.lines)
+	}
+	s.models["res.partner"].reserve(len(partners))
+	s.models["sale.order"].reserve(len(orders))
+	s.models["sale.order.line"].reserve(lineCount)
 	for _, o := range orders {
 		if o.state == "sale" || o.state == "done" {
 			o.partner.customerRank = 1

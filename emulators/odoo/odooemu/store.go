@@ -1,6 +1,7 @@
 package odooemu
 
 import (
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -52,7 +53,7 @@ type model struct {
 	beforeUnlink func(c *callCtx, rows []int32) error
 	// afterUnlink runs once the rows are gone (their columns still readable).
 	afterUnlink func(c *callCtx, rows []int32) error
-	methods      map[string]*methodSpec
+	methods     map[string]*methodSpec
 }
 
 // pendingRow is a record changed by a transaction that has not committed.
@@ -91,6 +92,13 @@ func (m *model) finish() {
 		m.hasActive = true
 	}
 	for _, f := range m.fieldList {
+		if f.typ == fMany2one && f.ondelete == "" {
+			// Odoo's default; a required many2one cannot be set null.
+			f.ondelete = "set null"
+			if f.required {
+				f.ondelete = "restrict"
+			}
+		}
 		if f.indexed {
 			m.hidx[f] = newHashIndex()
 		}
@@ -99,15 +107,15 @@ func (m *model) finish() {
 
 func (m *model) col(name string) column { return m.fields[name].col }
 
-func (m *model) str(name string, r int32) string   { return m.fields[name].col.(*strCol).v[r] }
-func (m *model) i64(name string, r int32) int64    { return m.fields[name].col.(*intCol).v[r] }
-func (m *model) flt(name string, r int32) float64  { return m.fields[name].col.(*floatCol).v[r] }
-func (m *model) bln(name string, r int32) bool     { return m.fields[name].col.(*boolCol).v[r] }
-func (m *model) ts(name string, r int32) tstamp    { return m.fields[name].col.(*timeCol).v[r] }
-func (m *model) idl(name string, r int32) []int64  { return m.fields[name].col.(*idsCol).v[r] }
-func (m *model) isActive(r int32) bool             { return !m.hasActive || m.bln("active", r) }
-func (m *model) writeDate(r int32) tstamp          { return m.wdField.col.(*timeCol).v[r] }
-func (m *model) liveRow(id int64) (int32, bool)    { r, ok := m.rowOf[id]; return r, ok }
+func (m *model) str(name string, r int32) string  { return m.fields[name].col.(*strCol).v[r] }
+func (m *model) i64(name string, r int32) int64   { return m.fields[name].col.(*intCol).v[r] }
+func (m *model) flt(name string, r int32) float64 { return m.fields[name].col.(*floatCol).v[r] }
+func (m *model) bln(name string, r int32) bool    { return m.fields[name].col.(*boolCol).v[r] }
+func (m *model) ts(name string, r int32) tstamp   { return m.fields[name].col.(*timeCol).v[r] }
+func (m *model) idl(name string, r int32) []int64 { return m.fields[name].col.(*idsCol).v[r] }
+func (m *model) isActive(r int32) bool            { return !m.hasActive || m.bln("active", r) }
+func (m *model) writeDate(r int32) tstamp         { return m.wdField.col.(*timeCol).v[r] }
+func (m *model) liveRow(id int64) (int32, bool)   { r, ok := m.rowOf[id]; return r, ok }
 func (m *model) storedFields() (out []*field) {
 	for _, f := range m.fieldList {
 		if f.stored {
@@ -115,6 +123,17 @@ func (m *model) storedFields() (out []*field) {
 		}
 	}
 	return out
+}
+
+// reserve makes room for n more rows.
+func (m *model) reserve(n int) {
+	m.ids = slices.Grow(m.ids, n)
+	m.alive = slices.Grow(m.alive, n)
+	for _, f := range m.fieldList {
+		if f.col != nil {
+			f.col.reserve(n)
+		}
+	}
 }
 
 // newRow appends a zeroed row to every column.

@@ -39,7 +39,8 @@ func (tx *Tx) Call(model, method string, args []any, kwargs map[string]any) (any
 		return nil, ErrTxDone
 	}
 	tx.e.count(model + "." + method)
-	return tx.e.run(context.Background(), adminUID, model, method, args, kwargs, tx)
+	res, err := tx.e.run(context.Background(), adminUID, model, method, args, kwargs, tx)
+	return plain(res), err
 }
 
 func (tx *Tx) exec(ctxMap map[string]any, call func(*callCtx) (any, error)) (any, error) {

@@ -124,6 +124,12 @@ func (c *callCtx) convertIn(m *model, f *field, v any) (any, error) {
 			return x, nil
 		case int64, float64:
 			return fmt.Sprint(x), nil
+		case []byte: // str(xmlrpc.client.Binary): the data as latin-1
+			r := make([]rune, len(x))
+			for i, b := range x {
+				r[i] = rune(b)
+			}
+			return string(r), nil
 		}
 		return nil, wrong()
 	case fSelection:
@@ -250,10 +256,15 @@ func (c *callCtx) readValue(m *model, f *field, r int32, classic, webhook bool) 
 	if f.name == "id" {
 		return m.ids[r]
 	}
-	if f.stored {
+	switch {
+	case f.stored:
 		raw = f.col.get(r)
-	} else {
+	case f.compute != nil:
 		raw = f.compute(c, m, r)
+	case f.typ == fOne2many:
+		raw = c.filterActive(c.s.models[f.relation], c.o2mChildren(f, m.ids[r]))
+	default:
+		return false
 	}
 	switch f.typ {
 	case fChar, fText, fHTML, fSelection, fDate, fBinary:
