@@ -45,6 +45,17 @@ func (l *Lane) SyncBatch(ctx context.Context, reqs []messages.LaneRequest) (mess
 	}
 	// Finish the rest with single calls, then deliver every result.
 	for _, it := range items {
+		if it.result == nil && len(it.desired.PartnerIDs) == 0 && !it.snap.ContactExists {
+			it.result = &messages.LaneResult{Seq: it.req.Seq, Outcome: messages.OutcomeOK, Snapshot: &it.snap, AckAt: now(), Bulk: true}
+		}
+		if it.result == nil && len(it.desired.PartnerIDs) == 0 {
+			// Vacated customers (all partners left) take the single path.
+			if _, err := l.vacate(ctx, it.req, it.snap); err != nil {
+				return sum, err
+			}
+			it.result = &messages.LaneResult{} // vacate told the customer itself
+			continue
+		}
 		if it.result == nil {
 			w := &writer{lane: l, req: it.req, desired: it.desired, snap: it.snap, path: "bulk"}
 			rest := customer.PlanFor(it.desired, it.snap, false)
@@ -59,6 +70,9 @@ func (l *Lane) SyncBatch(ctx context.Context, reqs []messages.LaneRequest) (mess
 	}
 	err = parallel(ctx, 16, len(items), func(ctx context.Context, i int) error {
 		it := items[i]
+		if it.result.Seq == 0 {
+			return nil // already told
+		}
 		return l.tell(ctx, it.req.CustomerID, *it.result, it.req.Class)
 	})
 	for _, it := range items {

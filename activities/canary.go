@@ -201,6 +201,8 @@ func (c *canaryCheck) check(ctx context.Context, o canaryOrder) (canaryMiss, boo
 	}
 	rec, err := l.dd.GetContactRecord(ctx, OrdersCollection, o.key, want.Key)
 	switch {
+	case dotdigital.IsContactNotFound(err):
+		return canaryMiss{reason: "contact missing", age: orderAge}, true, nil
 	case dotdigital.IsNotFound(err):
 		return canaryMiss{reason: "Insight record missing", age: orderAge}, true, nil
 	case err != nil:

@@ -12,15 +12,16 @@ import (
 
 // loader reads customers from Odoo, the source of truth, in batches.
 type loader struct {
-	odoo *odoo.Client
-	sem  chan struct{} // caps concurrent Odoo calls of this worker
+	odoo     *odoo.Client
+	sem      chan struct{} // caps concurrent Odoo calls of this worker
+	excluded *exclusions
 }
 
 func newLoader(c *odoo.Client, concurrency int) *loader {
 	if concurrency < 1 {
 		concurrency = 1
 	}
-	return &loader{odoo: c, sem: make(chan struct{}, concurrency)}
+	return &loader{odoo: c, sem: make(chan struct{}, concurrency), excluded: newExclusions(c)}
 }
 
 func (l *loader) acquire(ctx context.Context) (func(), error) {
@@ -49,11 +50,15 @@ func (l *loader) Customers(ctx context.Context, keys []string) (map[string]custo
 	if err != nil {
 		return nil, err
 	}
+	excluded, err := l.excluded.set(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var partnerIDs, tagIDs []int64
 	keyOf := map[int64]string{}
 	for _, p := range partners {
 		k, _ := identity.Key(p.EmailNormalized, p.Email)
-		if _, wanted := out[k]; !wanted {
+		if _, wanted := out[k]; !wanted || excluded[p.ID] {
 			continue
 		}
 		keyOf[p.ID] = k

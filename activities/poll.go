@@ -47,12 +47,14 @@ type Poll struct {
 	overlap       time.Duration
 	logger        *slog.Logger
 	seen          metric.Int64Counter
+	excluded      *exclusions
 }
 
 // NewPoll builds the change-capture activities.
 func NewPoll(d Deps) *Poll {
 	p := &Poll{odoo: d.Odoo, temporal: d.Temporal, namespace: d.Namespace, hasher: d.Hasher, queue: d.WorkflowQueue,
-		input: d.CustomerInput, registryInput: d.RegistryInput, overlap: d.Overlap, logger: d.Logger}
+		input: d.CustomerInput, registryInput: d.RegistryInput, overlap: d.Overlap, logger: d.Logger,
+		excluded: newExclusions(d.Odoo)}
 	if d.Meter != nil {
 		p.seen, _ = d.Meter.Int64Counter("sync_changes_seen", metric.WithDescription("Odoo changes seen by the poller, by model"))
 	}
@@ -79,10 +81,17 @@ func (p *Poll) PollChanges(ctx context.Context, req changes.PollRequest) (change
 	if err != nil {
 		return res, temporalError("read partner changes", err)
 	}
+	excluded, err := p.excluded.set(ctx)
+	if err != nil {
+		return res, err
+	}
 	var skipped []messages.SkippedPartner
 	for _, r := range partnerPage.Records {
 		id := r.Int("id")
 		seen["res.partner/"+strconv.FormatInt(id, 10)] = true
+		if excluded[id] {
+			continue // the companies' own partners and internal users are not customers
+		}
 		key, reason := identity.Key(r.String("email_normalized"), r.String("email"))
 		if key == "" {
 			res.Stats.Skipped++
@@ -172,8 +181,15 @@ func (p *Poll) orderHints(ctx context.Context, records []odoo.Record, seen map[s
 	if err != nil {
 		return nil, err
 	}
+	excluded, err := p.excluded.set(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out []routed
 	for _, r := range records {
+		if excluded[r.Many2One("partner_id").ID] {
+			continue
+		}
 		key := keys[r.Many2One("partner_id").ID]
 		if key == "" {
 			continue // the partner has no valid email: reported with the partner

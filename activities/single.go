@@ -26,8 +26,14 @@ func (l *Lane) SyncCustomer(ctx context.Context, req messages.LaneRequest) (mess
 		return messages.SyncSummary{}, temporalError("load customer from Odoo", err)
 	}
 	c := custs[req.Key]
-	if len(c.Partners) == 0 && snap.ContactExists {
-		return l.vacate(ctx, req, snap)
+	if len(c.Partners) == 0 {
+		if snap.ContactExists {
+			return l.vacate(ctx, req, snap)
+		}
+		// Nothing in Odoo and nothing written: nothing to do (e.g. a hint
+		// for a partner that was deleted or is not a customer).
+		res := messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeOK, Snapshot: &snap, AckAt: now(), Class: req.Class}
+		return messages.SyncSummary{Customers: 1, OK: 1}, l.tell(ctx, req.CustomerID, res, req.Class)
 	}
 	d := customer.Build(c, l.mapping)
 	if !snap.ContactExists && worthAdopting(c) {

@@ -86,3 +86,11 @@ func (s *stack) partnerOfLogin(login string) int64 {
 	require.Len(s.t, recs, 1)
 	return recs[0].Many2One("partner_id").ID
 }
+
+// cancel cancels an order as the back office does after confirming the
+// cancellation wizard (Odoo 16+ returns the wizard otherwise).
+func (s *stack) cancel(orderID int64) {
+	s.t.Helper()
+	_, err := s.OC.Call(s.ctx, "sale.order", "action_cancel", []any{[]int64{orderID}}, map[string]any{"context": map[string]any{"disable_cancel_warning": true}})
+	require.NoError(s.t, err)
+}

@@ -23,5 +23,7 @@ func Register(w worker.Registry) {
 	w.RegisterWorkflowWithOptions(Poller, workflow.RegisterOptions{Name: names.WorkflowPoller})
 	w.RegisterWorkflowWithOptions(Bootstrap, workflow.RegisterOptions{Name: names.WorkflowBootstrap})
 	w.RegisterWorkflowWithOptions(Resync, workflow.RegisterOptions{Name: names.WorkflowResync})
+	w.RegisterWorkflowWithOptions(LagMonitor, workflow.RegisterOptions{Name: names.WorkflowLagMonitor})
+	w.RegisterWorkflowWithOptions(LagAlerts, workflow.RegisterOptions{Name: names.WorkflowAlerts})
 	w.RegisterWorkflowWithOptions(ExceptionsRegistry, workflow.RegisterOptions{Name: names.WorkflowExceptions})
 }

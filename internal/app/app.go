@@ -187,6 +187,8 @@ func (a *App) startWorkers() error {
 	wf := worker.New(a.Client, cfg.Temporal.Queues.Workflows, worker.Options{WorkerStopTimeout: 10 * time.Second})
 	workflows.Register(wf)
 	wf.RegisterActivity(activities.NewRouter(deps))
+	wf.RegisterActivity(activities.NewOps(deps, activities.OpsOptions{AlertWebhook: cfg.Lag.AlertWebhook,
+		AlertsInput: func() any { return workflows.LagAlertsInput{Settings: a.Settings} }}))
 	dd := worker.New(a.Client, cfg.Temporal.Queues.Dotdigital, worker.Options{
 		TaskQueueActivitiesPerSecond:       cfg.Dotdigital.TasksPerSecond,
 		MaxConcurrentActivityExecutionSize: cfg.Dotdigital.Concurrency,

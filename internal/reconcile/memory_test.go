@@ -1,12 +1,20 @@
 package reconcile
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
 	"runtime"
 	"sort"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/clients/dotdigital"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/clients/odoo"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/customer"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/customer/odooconv"
@@ -80,6 +88,72 @@ func scaleStack(t testing.TB, n int) *stack {
 	return s
 }
 
+// helperEnv names the customer count of the emulator helper process.
+const helperEnv = "RECONCILE_HELPER_CUSTOMERS"
+
+// TestHelperEmulators is not a test: run as a child process by
+// emulatorProcess, it seeds both emulators, prints their URLs and serves
+// until its stdin closes. Memory is then measured in a process that holds
+// only what a worker would: the clients and the reconciliation.
+func TestHelperEmulators(t *testing.T) {
+	n, err := strconv.Atoi(os.Getenv(helperEnv))
+	if err != nil {
+		t.Skip("helper process for the memory tests")
+	}
+	s := scaleStack(t, n)
+	fmt.Printf("READY %s %s\n", s.odooEmu.URL(), s.ddEmu.URL())
+	io.Copy(io.Discard, os.Stdin)
+}
+
+// emulatorProcess starts the helper with n seeded customers and returns
+// clients for it. The helper ends when the test does.
+func emulatorProcess(t testing.TB, n int) (*odoo.Client, *dotdigital.Client) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperEmulators$", "-test.timeout=20m")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", helperEnv, n))
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() {
+		f := strings.Fields(lines.Text())
+		if len(f) == 3 && f[0] == "READY" {
+			go io.Copy(io.Discard, stdout)
+			oc, err := odoo.New(odoo.Config{URL: f[1], DB: "odoo", Login: "admin", APIKey: "admin"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dc, err := dotdigital.New(dotdigital.Config{APIUser: "demo@apiconnector.com", APIPassword: "demo", Endpoint: f[2]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return oc, dc
+		}
+	}
+	t.Fatalf("emulator helper ended before it was ready: %v", lines.Err())
+	return nil, nil
+}
+
 // memFigures are heap figures of one run, in bytes, relative to the heap
 // before the run (which holds both emulators and their data).
 type memFigures struct {
@@ -100,25 +174,33 @@ func liveHeap() (alloc, inuse int64) {
 	return int64(m.HeapAlloc), int64(m.HeapInuse)
 }
 
-// measure runs a reconciliation and samples the live heap from the
-// progress callback (both during the scan and during the comparison).
-func measure(t testing.TB, s *stack, opts Options) memFigures {
+// measure runs a reconciliation while a sampler forces a GC and reads the
+// live heap every few milliseconds (the process holds nothing else of size).
+func measure(t testing.TB, src Sources, opts Options) memFigures {
 	t.Helper()
 	baseAlloc, baseInUse := liveHeap()
 	var f memFigures
-	calls := 0
-	opts.Mapping = testSettings
-	opts.Progress = func(done, total int) {
-		// About 40 samples a run: a forced GC is costly at 100k.
-		if calls++; calls%max(1, total/opts.PageSize/40) != 0 {
-			return
+	stop, sampled := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(sampled)
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				alloc, _ := liveHeap()
+				f.samples++
+				f.peakLive = max(f.peakLive, alloc-baseAlloc)
+			}
 		}
-		alloc, _ := liveHeap()
-		f.samples++
-		f.peakLive = max(f.peakLive, alloc-baseAlloc)
-	}
+	}()
+	opts.Mapping = testSettings
 	began := time.Now()
-	rep, err := Run(context.Background(), Sources{Odoo: s.oc, Dotdigital: s.dc}, opts)
+	rep, err := Run(context.Background(), src, opts)
+	close(stop)
+	<-sampled
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,6 +219,10 @@ func (f memFigures) log(t testing.TB, label string) {
 		1000*float64(f.odooCalls)/float64(f.customers), 1000*float64(f.ddCalls)/float64(f.customers))
 }
 
+func sources(oc *odoo.Client, dc *dotdigital.Client) Sources {
+	return Sources{Odoo: oc, Dotdigital: dc}
+}
+
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
 
 // TestMemoryFlat: the heap a run needs is set by its page size and spill
@@ -145,19 +231,19 @@ func mib(b int64) float64 { return float64(b) / (1 << 20) }
 // disk.
 func TestMemoryFlat(t *testing.T) {
 	if testing.Short() {
-		t.Skip("seeds 11k customers")
+		t.Skip("seeds 12k customers")
 	}
 	opts := Options{PageSize: 500, SpillBytes: 256 << 10}
-	small := measure(t, scaleStack(t, 1000), opts)
-	small.log(t, "1k")
-	large := measure(t, scaleStack(t, 10000), opts)
+	small := measure(t, sources(emulatorProcess(t, 2000)), opts)
+	small.log(t, "2k")
+	large := measure(t, sources(emulatorProcess(t, 10000)), opts)
 	large.log(t, "10k")
 	ratio := float64(large.peakLive) / float64(max(small.peakLive, 1))
-	t.Logf("peak live heap ratio 10k/1k: %.2f", ratio)
+	t.Logf("peak live heap ratio 10k/2k: %.2f", ratio)
 	// Holding 10k customers in memory would take well over 20 MiB; the
 	// small slack absorbs GC sampling noise at these small sizes.
 	if large.peakLive > small.peakLive*3/2+2<<20 {
-		t.Errorf("peak live heap grew from %.1f MiB (1k) to %.1f MiB (10k)", mib(small.peakLive), mib(large.peakLive))
+		t.Errorf("peak live heap grew from %.1f MiB (2k) to %.1f MiB (10k)", mib(small.peakLive), mib(large.peakLive))
 	}
 	if large.endInUse > 8<<20 {
 		t.Errorf("%.1f MiB still in use after the run", mib(large.endInUse))
@@ -172,12 +258,9 @@ func BenchmarkMemory10kVs100k(b *testing.B) {
 	opts := Options{}.withDefaults()
 	var figs []memFigures
 	for _, n := range []int{10000, 100000} {
-		s := scaleStack(b, n)
-		f := measure(b, s, opts) // once: a run is the unit measured, whatever b.N
+		f := measure(b, sources(emulatorProcess(b, n)), opts) // once: a run is the unit measured, whatever b.N
 		f.log(b, map[int]string{10000: "10k", 100000: "100k"}[n])
 		figs = append(figs, f)
-		s.odooEmu.Close()
-		s.ddEmu.Close()
 	}
 	ratio := float64(figs[1].peakLive) / float64(max(figs[0].peakLive, 1))
 	b.ReportMetric(mib(figs[0].peakLive), "MiB-peak-10k")

@@ -17,7 +17,8 @@ import (
 // read buffers); more runs are first merged into longer ones.
 const maxFanIn = 64
 
-const runReadBuffer = 64 << 10
+// runReadBuffer is the read buffer of one run: at most maxFanIn are open.
+const runReadBuffer = 16 << 10
 
 // pair is one spilled entry: the sort key and an opaque payload.
 type pair struct {

@@ -249,7 +249,8 @@ func (s *Shop) CancelRecent(ctx context.Context) error {
 	oid := s.orders[i]
 	s.orders = append(s.orders[:i], s.orders[i+1:]...)
 	s.mu.Unlock()
-	if _, err := s.odoo.Call(ctx, "sale.order", "action_cancel", []any{[]int64{oid}}, nil); err != nil {
+	// disable_cancel_warning: what confirming Odoo's cancellation wizard does.
+	if _, err := s.odoo.Call(ctx, "sale.order", "action_cancel", []any{[]int64{oid}}, map[string]any{"context": map[string]any{"disable_cancel_warning": true}}); err != nil {
 		return fmt.Errorf("cancel order: %w", err)
 	}
 	return nil

@@ -54,3 +54,12 @@ func BenchmarkSeed100k(b *testing.B) {
 	c.must("res.partner", "search_read", []any{[]any{[]any{"email_normalized", "=", "jane.doe1@gmail.com"}}}, map[string]any{"fields": []any{"name"}})
 	b.Logf("partners by email_normalized (index): %v", time.Since(byEmail).Round(time.Microsecond))
 }
+
+// BenchmarkSeedOnly measures the in-process seeding path alone.
+func BenchmarkSeedOnly(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		if _, err := odooemu.New(odooemu.Options{SeedCustomers: 100_000, Seed: 1, SeedEnd: time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

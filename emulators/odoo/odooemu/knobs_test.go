@@ -101,7 +101,7 @@ func TestFaultInjectionAndLatency(t *testing.T) {
 func TestSeedDeterminism(t *testing.T) {
 	end := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 	dump := func(seed int64) string {
-		emu, err := odooemu.New(odooemu.Options{SeedCustomers: 300, Seed: seed, SeedEnd: end})
+		emu, err := odooemu.New(odooemu.Options{SeedCustomers: 300, Seed: seed, SeedEnd: end, Now: func() time.Time { return end }})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -230,8 +230,8 @@ func (c *callCtx) recomputePartnerTree(m *model, r int32, seen map[int64]bool) e
 func (c *callCtx) recomputePartnerShare(partnerID int64) error {
 	partners := c.s.models["res.partner"]
 	pr, ok := partners.visibleRow(partnerID, c.viewer())
-	if !ok || partners.hiddenFrom(partnerID, c.viewer()) && partners.pending[partnerID].owner != c.viewer() {
-		return nil
+	if !ok || partners.hiddenFrom(partnerID, c.viewer()) {
+		return nil // another open transaction holds it; Odoo would wait
 	}
 	users := c.s.models["res.users"]
 	share := true

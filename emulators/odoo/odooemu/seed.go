@@ -388,7 +388,13 @@ func (m *model) bulkRow() int32 {
 // rebuildIndexes recomputes every index of m from its live rows.
 func (m *model) rebuildIndexes() {
 	for f := range m.hidx {
-		m.hidx[f] = newHashIndex()
+		h := newHashIndex()
+		if f.typ == fMany2one || f.typ == fMany2many {
+			h.ints = make(map[int64][]int64, len(m.rowOf))
+		} else {
+			h.strs = make(map[string][]int64, len(m.rowOf))
+		}
+		m.hidx[f] = h
 	}
 	var keys []okey
 	for r, ok := range m.alive {
@@ -577,83 +583,96 @@ func (e *Emulator) insertSeedUsers(partners []*seedPartner) int {
 	return n
 }
 
+// seedCols resolves the typed columns of a model once, so the bulk loops
+// do no map lookups or boxing per value.
+type seedCols struct{ m *model }
+
+func (c seedCols) s(name string) []string  { return c.m.fields[name].col.(*strCol).v }
+func (c seedCols) i(name string) []int64   { return c.m.fields[name].col.(*intCol).v }
+func (c seedCols) f(name string) []float64 { return c.m.fields[name].col.(*floatCol).v }
+func (c seedCols) t(name string) []tstamp  { return c.m.fields[name].col.(*timeCol).v }
+func (c seedCols) b(name string) []bool    { return c.m.fields[name].col.(*boolCol).v }
+
 func (e *Emulator) insertSeedOrders(g *generator, orders []*seedOrder) int {
 	s := e.s
 	om, lm, pm := s.models["sale.order"], s.models["sale.order.line"], s.models["product.product"]
-	uom := "product_uom"
 	nLines := 0
 	taxRate := map[int64]float64{1: 21, 2: 20}
-	taxID := map[int64]int64{1: 1, 2: 2}
+	taxID := map[int64][]int64{1: {1}, 2: {2}}
+	productName := make([]string, len(g.products))
+	productPrice := make([]float64, len(g.products))
+	for i, pid := range g.products {
+		productName[i] = e.displayOf(pm, pm.rowOf[pid])
+		productPrice[i] = pm.flt("list_price", pm.rowOf[pid])
+	}
+	locked := om.fields["locked"]
 	for _, o := range orders {
 		r := om.bulkRow()
 		id := om.ids[r]
+		oc := seedCols{om} // resolved per order: columns may have moved on growth
 		s.seqs["sale.order"]++
-		set := func(name string, v any) { om.fields[name].col.set(r, v) }
-		set("name", fmt.Sprintf("S%05d", s.seqs["sale.order"]))
-		set("state", o.state)
-		if f := om.fields["locked"]; f != nil {
-			f.col.set(r, o.locked)
+		oc.s("name")[r] = fmt.Sprintf("S%05d", s.seqs["sale.order"])
+		oc.s("state")[r] = o.state
+		if locked != nil {
+			oc.b("locked")[r] = o.locked
 		}
-		set("date_order", o.dateOrder)
-		set("partner_id", o.partner.id)
-		set("partner_invoice_id", o.invoice.id)
-		set("partner_shipping_id", o.shipping.id)
-		set("company_id", o.company)
-		set("pricelist_id", o.pricelist)
-		set("currency_id", o.currency)
-		set("user_id", adminUID)
-		set("website_id", o.website)
-		set("client_order_ref", o.ref)
-		set("create_date", o.created)
-		set("write_date", o.wrote)
-		set("create_uid", adminUID)
-		set("write_uid", adminUID)
+		oc.t("date_order")[r] = o.dateOrder
+		oc.i("partner_id")[r] = o.partner.id
+		oc.i("partner_invoice_id")[r] = o.invoice.id
+		oc.i("partner_shipping_id")[r] = o.shipping.id
+		oc.i("company_id")[r] = o.company
+		oc.i("pricelist_id")[r] = o.pricelist
+		oc.i("currency_id")[r] = o.currency
+		oc.i("user_id")[r] = adminUID
+		oc.i("website_id")[r] = o.website
+		oc.s("client_order_ref")[r] = o.ref
+		oc.t("create_date")[r] = o.created
+		oc.t("write_date")[r] = o.wrote
+		oc.i("create_uid")[r] = adminUID
+		oc.i("write_uid")[r] = adminUID
 		var untaxed, tax float64
 		hasProducts := false
 		for seq, l := range o.lines {
 			lr := lm.bulkRow()
-			lset := func(name string, v any) { lm.fields[name].col.set(lr, v) }
-			lset("order_id", id)
-			lset("sequence", int64(10+seq))
-			lset("display_type", l.displayType)
-			lset("create_date", o.created)
-			lset("write_date", o.created)
-			lset("create_uid", adminUID)
-			lset("write_uid", adminUID)
+			lc := seedCols{lm}
+			lc.i("order_id")[lr] = id
+			lc.i("sequence")[lr] = int64(10 + seq)
+			lc.s("display_type")[lr] = l.displayType
+			lc.t("create_date")[lr] = o.created
+			lc.t("write_date")[lr] = o.created
+			lc.i("create_uid")[lr] = adminUID
+			lc.i("write_uid")[lr] = adminUID
+			nLines++
 			if l.displayType != "" {
-				lset("name", l.text)
-				nLines++
+				lc.s("name")[lr] = l.text
 				continue
 			}
 			hasProducts = true
-			pid := g.products[l.product]
-			prow := pm.rowOf[pid]
-			price := pm.flt("list_price", prow)
+			price := productPrice[l.product]
 			sub := roundTo(l.qty*price*(1-l.disc/100), 2)
 			t := roundTo(sub*taxRate[o.company]/100, 2)
-			lset("product_id", pid)
-			lset("name", e.displayOf(pm, prow))
-			lset("product_uom_qty", l.qty)
-			lset(uom, int64(1))
-			lset("price_unit", price)
-			lset("discount", l.disc)
-			lset("tax_id", []int64{taxID[o.company]})
-			lset("price_subtotal", sub)
-			lset("price_tax", t)
-			lset("price_total", roundTo(sub+t, 2))
+			lc.i("product_id")[lr] = g.products[l.product]
+			lc.s("name")[lr] = productName[l.product]
+			lc.f("product_uom_qty")[lr] = l.qty
+			lc.i("product_uom")[lr] = 1
+			lc.f("price_unit")[lr] = price
+			lc.f("discount")[lr] = l.disc
+			lm.fields["tax_id"].col.(*idsCol).v[lr] = taxID[o.company]
+			lc.f("price_subtotal")[lr] = sub
+			lc.f("price_tax")[lr] = t
+			lc.f("price_total")[lr] = roundTo(sub+t, 2)
 			untaxed += sub
 			tax += t
-			nLines++
 		}
 		untaxed, tax = roundTo(untaxed, 2), roundTo(tax, 2)
-		set("amount_untaxed", untaxed)
-		set("amount_tax", tax)
-		set("amount_total", roundTo(untaxed+tax, 2))
+		oc.f("amount_untaxed")[r] = untaxed
+		oc.f("amount_tax")[r] = tax
+		oc.f("amount_total")[r] = roundTo(untaxed+tax, 2)
 		status := "no"
 		if (o.state == "sale" || o.state == "done") && hasProducts {
 			status = "to invoice"
 		}
-		set("invoice_status", status)
+		oc.s("invoice_status")[r] = status
 	}
 	return nLines
 }

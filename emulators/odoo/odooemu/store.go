@@ -127,6 +127,13 @@ func (m *model) storedFields() (out []*field) {
 
 // reserve makes room for n more rows.
 func (m *model) reserve(n int) {
+	if n > 1024 {
+		rowOf := make(map[int64]int32, len(m.rowOf)+n)
+		for id, r := range m.rowOf {
+			rowOf[id] = r
+		}
+		m.rowOf = rowOf
+	}
 	m.ids = slices.Grow(m.ids, n)
 	m.alive = slices.Grow(m.alive, n)
 	for _, f := range m.fieldList {
