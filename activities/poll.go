@@ -29,9 +29,13 @@ import (
 const pageSize = 500
 
 var (
-	partnerChangeFields  = []string{"id", "email", "email_normalized", "active", "company_id", "create_date", "write_date"}
-	orderChangeFields    = []string{"id", "partner_id", "state", "write_date"}
-	categoryChangeFields = []string{"id", "write_date"}
+	// The change reader de-duplicates re-reads by a fingerprint of these
+	// fields, so they include everything the sync maps: a second change in
+	// the same second (Odoo reports whole seconds) is then still seen.
+	partnerChangeFields = []string{"id", "name", "email", "email_normalized", "active", "company_id", "website_id", "category_id",
+		"country_id", "lang", "user_ids", "create_date", "write_date"}
+	orderChangeFields    = []string{"id", "partner_id", "state", "amount_total", "date_order", "company_id", "write_date"}
+	categoryChangeFields = []string{"id", "name", "active", "parent_id", "write_date"}
 )
 
 // Poll holds the change-capture activities (task queue odoo-api).

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/clients/dotdigital"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/clients/odoo"
@@ -29,6 +30,7 @@ func scaleStack(t testing.TB, n int) *stack {
 	began := time.Now()
 	s := newStack(t, n)
 	ctx := context.Background()
+	repairSeedEmails(t, s)
 	cats, err := s.oc.AllCategories(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +139,11 @@ func emulatorProcess(t testing.TB, n int) (*odoo.Client, *dotdigital.Client) {
 	lines := bufio.NewScanner(stdout)
 	for lines.Scan() {
 		f := strings.Fields(lines.Text())
-		if len(f) == 3 && f[0] == "READY" {
+		if len(f) != 3 || f[0] != "READY" {
+			fmt.Fprintln(os.Stderr, "emulator helper:", lines.Text()) // its test log, e.g. why it failed
+			continue
+		}
+		{
 			go io.Copy(io.Discard, stdout)
 			oc, err := odoo.New(odoo.Config{URL: f[1], DB: "odoo", Login: "admin", APIKey: "admin"})
 			if err != nil {
@@ -152,6 +158,34 @@ func emulatorProcess(t testing.TB, n int) (*odoo.Client, *dotdigital.Client) {
 	}
 	t.Fatalf("emulator helper ended before it was ready: %v", lines.Err())
 	return nil, nil
+}
+
+// repairSeedEmails works around a seeder bug of the Odoo emulator: for a
+// "Name <addr>, other" email whose name starts with a multi-byte letter,
+// its email variant upper-cases half a rune, and the emulator then answers
+// every read of that partner with invalid UTF-8 (3 partners in 100k with
+// seed 7). Real Odoo stores valid UTF-8 only. The emulator's in-process
+// Call reaches the raw values.
+func repairSeedEmails(t testing.TB, s *stack) {
+	t.Helper()
+	ctx := context.Background()
+	res, err := s.odooEmu.Call(ctx, "res.partner", "search_read", []any{[]any{}},
+		map[string]any{"fields": []any{"email"}, "context": map[string]any{"active_test": false}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := res.([]any)
+	for _, row := range rows {
+		r, _ := row.(map[string]any)
+		email, _ := r["email"].(string)
+		if utf8.ValidString(email) {
+			continue
+		}
+		id, _ := r["id"].(int64)
+		if _, err := s.odooEmu.Call(ctx, "res.partner", "write", []any{[]any{id}, map[string]any{"email": strings.ToValidUTF8(email, "")}}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // memFigures are heap figures of one run, in bytes, relative to the heap
