@@ -68,7 +68,10 @@ type rejection struct {
 // rejectionOf classifies a non-retryable Dotdigital error for a customer.
 func rejectionOf(err error, record string) rejection {
 	r := rejection{Reason: "contact_rejected", Detail: err.Error(), Record: record}
+	var owned *ownedElsewhere
 	switch {
+	case errors.As(err, &owned):
+		r.Reason = "record_owned_elsewhere"
 	case dotdigital.IsInvalidEmail(err):
 		r.Reason = "invalid_email"
 	case dotdigital.IsConflict(err):
@@ -92,5 +95,6 @@ func blocking(err error) bool {
 	var val *dotdigital.ValidationError
 	var rec *dotdigital.InsightRecordError
 	var conflict *dotdigital.EmailConflictError
-	return errors.As(err, &api) || errors.As(err, &val) || errors.As(err, &rec) || errors.As(err, &conflict)
+	var owned *ownedElsewhere
+	return errors.As(err, &owned) || errors.As(err, &api) || errors.As(err, &val) || errors.As(err, &rec) || errors.As(err, &conflict)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/clients/dotdigital"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/customer"
@@ -145,11 +146,20 @@ func (w *writer) upsertContact(ctx context.Context, p customer.Plan) error {
 	return nil
 }
 
+// ownedElsewhereRetries: an Insight key belongs to one contact. When an
+// order moves to another customer (merge, re-assigned order), the previous
+// customer deletes its record on its own sync; until then the new owner's
+// write is refused with a conflict and is retried a few times.
+const ownedElsewhereRetries = 6
+
+var ownedElsewhereWait = 3 * time.Second
+
 // putOrder upserts one Insight record; the first record of an account
 // creates the collection, and a contact deleted in Dotdigital behind the
 // sync's back is recreated in full first.
 func (w *writer) putOrder(ctx context.Context, r customer.Record) error {
 	l := w.lane
+	conflicts := 0
 	for attempt := 0; ; attempt++ {
 		if err := l.pace.wait(ctx, ""); err != nil {
 			return err
@@ -170,6 +180,14 @@ func (w *writer) putOrder(ctx context.Context, r customer.Record) error {
 			if err := w.upsertContact(ctx, full); err != nil {
 				return err
 			}
+		case dotdigital.IsConflict(err) && conflicts < ownedElsewhereRetries:
+			conflicts++
+			heartbeat(ctx, "record owned by another contact", r.Key)
+			if err := sleep(ctx, ownedElsewhereWait); err != nil {
+				return err
+			}
+		case dotdigital.IsConflict(err):
+			return &ownedElsewhere{key: r.Key, err: err}
 		default:
 			return err
 		}
@@ -338,3 +356,14 @@ func (l *Lane) owned(list string) bool {
 	}
 	return false
 }
+
+// ownedElsewhere: the order's Insight record still belongs to another contact.
+type ownedElsewhere struct {
+	key string
+	err error
+}
+
+func (e *ownedElsewhere) Error() string {
+	return "Insight record " + e.key + " belongs to another Dotdigital contact: " + e.err.Error()
+}
+func (e *ownedElsewhere) Unwrap() error { return e.err }

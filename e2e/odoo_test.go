@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"strconv"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/clients/odoo"
@@ -94,3 +96,5 @@ func (s *stack) cancel(orderID int64) {
 	_, err := s.OC.Call(s.ctx, "sale.order", "action_cancel", []any{[]int64{orderID}}, map[string]any{"context": map[string]any{"disable_cancel_warning": true}})
 	require.NoError(s.t, err)
 }
+
+func itoa(id int64) string { return strconv.FormatInt(id, 10) }

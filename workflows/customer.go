@@ -332,6 +332,8 @@ func fixFor(reason string) string {
 		return "The Odoo partners of this email were merged away or changed; delete the old contact in Dotdigital if it is not wanted, then resync."
 	case "rejected_record":
 		return "Dotdigital rejected an order record; correct the order in Odoo (or the mapping) and resync."
+	case "record_owned_elsewhere":
+		return "An order's Insight record still belongs to another contact (the order moved between customers); resync the order's previous customer, then this one."
 	case "contact_rejected":
 		return "Dotdigital rejected the contact; check the data in Odoo and resync."
 	}
