@@ -44,7 +44,7 @@ func (o *Ops) SendAlert(ctx context.Context, a lag.Alert) error {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := o.http.Do(req)
 	if err != nil {
-		return temporal.NewApplicationError("alert webhook: "+withoutURL(err), ErrTypeTransient)
+		return temporal.NewApplicationError("alert webhook: "+webhookError(err), ErrTypeTransient)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -54,7 +54,7 @@ func (o *Ops) SendAlert(ctx context.Context, a lag.Alert) error {
 		return nil
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500:
 		opts := temporal.ApplicationErrorOptions{}
-		if d, ok := retryAfter(resp.Header.Get("Retry-After")); ok {
+		if d, ok := webhookRetryAfter(resp.Header.Get("Retry-After")); ok {
 			opts.NextRetryDelay = d
 		}
 		return temporal.NewApplicationErrorWithOptions("alert webhook answered "+status, ErrTypeTransient, opts)
@@ -74,9 +74,9 @@ func (o *Ops) logAlert(ctx context.Context, a lag.Alert) {
 	}
 }
 
-// withoutURL returns a client error's cause without the request URL, which
+// webhookError returns a client error's cause without the request URL, which
 // for Slack webhooks is a credential.
-func withoutURL(err error) string {
+func webhookError(err error) string {
 	var u *url.Error
 	if errors.As(err, &u) {
 		if u.Timeout() {
@@ -88,7 +88,7 @@ func withoutURL(err error) string {
 }
 
 // retryAfter parses a Retry-After header given in seconds.
-func retryAfter(v string) (time.Duration, bool) {
+func webhookRetryAfter(v string) (time.Duration, bool) {
 	n, err := strconv.Atoi(v)
 	if err != nil || n <= 0 {
 		return 0, false

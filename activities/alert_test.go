@@ -21,16 +21,16 @@ import (
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/lag"
 )
 
-// webhook is a Slack-like receiver answering with status.
-type webhook struct {
+// alertReceiver is a Slack-like webhook answering with status.
+type alertReceiver struct {
 	mu     sync.Mutex
 	status int
 	bodies []map[string]any
 	srv    *httptest.Server
 }
 
-func newWebhook(t *testing.T, status int) *webhook {
-	w := &webhook{status: status}
+func newAlertReceiver(t *testing.T, status int) *alertReceiver {
+	w := &alertReceiver{status: status}
 	w.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		var body map[string]any
 		raw, _ := io.ReadAll(r.Body)
@@ -50,19 +50,21 @@ func newWebhook(t *testing.T, status int) *webhook {
 }
 
 // secretURL is the webhook URL with a path that must never be shown.
-func (w *webhook) secretURL() string { return w.srv.URL + "/services/T000/B000/very-secret-token" }
+func (w *alertReceiver) secretURL() string {
+	return w.srv.URL + "/services/T000/B000/very-secret-token"
+}
 
-var firing = lag.Alert{Kind: lag.KindFiring, Group: lag.GroupOrders, Lag: 7 * time.Minute, Peak: 7 * time.Minute, Threshold: 5 * time.Minute,
+var firingAlert = lag.Alert{Kind: lag.KindFiring, Group: lag.GroupOrders, Lag: 7 * time.Minute, Peak: 7 * time.Minute, Threshold: 5 * time.Minute,
 	Since: time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC), At: time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC), Detail: "order backlog: oldest unacknowledged change is 7m0s old"}
 
-func opsWith(url string, logs *bytes.Buffer) *Ops {
+func opsPostingTo(url string, logs *bytes.Buffer) *Ops {
 	return NewOps(Deps{Logger: slog.New(slog.NewTextHandler(logs, nil))}, OpsOptions{AlertWebhook: url})
 }
 
 func TestSendAlertPostsSlackBody(t *testing.T) {
-	w := newWebhook(t, http.StatusOK)
+	w := newAlertReceiver(t, http.StatusOK)
 	var logs bytes.Buffer
-	require.NoError(t, opsWith(w.secretURL(), &logs).SendAlert(context.Background(), firing))
+	require.NoError(t, opsPostingTo(w.secretURL(), &logs).SendAlert(context.Background(), firingAlert))
 	require.Len(t, w.bodies, 1)
 	text, _ := w.bodies[0]["text"].(string)
 	assert.True(t, strings.HasPrefix(text, "[FIRING] orders: "), text)
@@ -77,9 +79,9 @@ func TestSendAlertRetriesServerErrorsOnly(t *testing.T) {
 		status       int
 		nonRetryable bool
 	}{{500, false}, {503, false}, {429, false}, {400, true}, {404, true}, {410, true}} {
-		w := newWebhook(t, tc.status)
+		w := newAlertReceiver(t, tc.status)
 		var logs bytes.Buffer
-		err := opsWith(w.secretURL(), &logs).SendAlert(context.Background(), firing)
+		err := opsPostingTo(w.secretURL(), &logs).SendAlert(context.Background(), firingAlert)
 		require.Error(t, err, "status %d", tc.status)
 		var appErr *temporal.ApplicationError
 		require.True(t, errors.As(err, &appErr), "status %d: %v", tc.status, err)
@@ -89,11 +91,11 @@ func TestSendAlertRetriesServerErrorsOnly(t *testing.T) {
 }
 
 func TestSendAlertNetworkErrorHidesURL(t *testing.T) {
-	w := newWebhook(t, http.StatusOK)
+	w := newAlertReceiver(t, http.StatusOK)
 	url := w.secretURL()
 	w.srv.Close()
 	var logs bytes.Buffer
-	err := opsWith(url, &logs).SendAlert(context.Background(), firing)
+	err := opsPostingTo(url, &logs).SendAlert(context.Background(), firingAlert)
 	require.Error(t, err)
 	var appErr *temporal.ApplicationError
 	require.True(t, errors.As(err, &appErr))
@@ -104,12 +106,12 @@ func TestSendAlertNetworkErrorHidesURL(t *testing.T) {
 
 func TestSendAlertWithoutWebhookOnlyLogs(t *testing.T) {
 	var logs bytes.Buffer
-	require.NoError(t, opsWith("", &logs).SendAlert(context.Background(), firing))
+	require.NoError(t, opsPostingTo("", &logs).SendAlert(context.Background(), firingAlert))
 	assert.Contains(t, logs.String(), "level=WARN")
-	resolved := firing
+	resolved := firingAlert
 	resolved.Kind = lag.KindResolved
 	logs.Reset()
-	require.NoError(t, opsWith("", &logs).SendAlert(context.Background(), resolved))
+	require.NoError(t, opsPostingTo("", &logs).SendAlert(context.Background(), resolved))
 	assert.Contains(t, logs.String(), "level=INFO")
 	assert.Contains(t, logs.String(), "kind=resolved")
 }

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"math"
 	"strconv"
 	"strings"
@@ -83,11 +84,15 @@ func (l *Lane) Canary(ctx context.Context, req CanaryRequest) (lag.CanaryResult,
 		}
 		heartbeat(ctx, "canary", res.Checked)
 	}
+	logger := l.logger
+	if logger == nil {
+		logger = slog.Default()
+	}
 	if res.Misses > 0 {
-		l.logger.Warn("canary: orders missing in Dotdigital", "checked", res.Checked, "misses", res.Misses,
+		logger.Warn("canary: orders missing in Dotdigital", "checked", res.Checked, "misses", res.Misses,
 			"worst_order", res.MissOrder, "reason", res.MissReason, "age", lag.Round(res.MissAge).String())
 	} else {
-		l.logger.Debug("canary: sampled orders are in Dotdigital", "checked", res.Checked)
+		logger.Debug("canary: sampled orders are in Dotdigital", "checked", res.Checked)
 	}
 	return res, nil
 }
@@ -222,7 +227,7 @@ func (c *canaryCheck) check(ctx context.Context, o canaryOrder) (canaryMiss, boo
 		return canaryMiss{reason: "contact missing", age: orderAge}, true, nil
 	}
 	for _, f := range canaryFields {
-		if !sameValue(d.Fields[f], fieldOf(contact.DataFields, f)) {
+		if !canarySame(d.Fields[f], canaryField(contact.DataFields, f)) {
 			return canaryMiss{reason: f + " differs", age: c.at.Sub(purchaseChange)}, true, nil
 		}
 	}
@@ -256,17 +261,17 @@ func recordDiff(want map[string]any, stored json.RawMessage) string {
 	if err := json.Unmarshal(stored, &got); err != nil {
 		return "Insight record unreadable"
 	}
-	if !sameValue(want["status"], got["status"]) {
+	if !canarySame(want["status"], got["status"]) {
 		return "Insight record status differs"
 	}
-	if !sameValue(want["orderTotal"], got["orderTotal"]) {
+	if !canarySame(want["orderTotal"], got["orderTotal"]) {
 		return "Insight record orderTotal differs"
 	}
 	return ""
 }
 
-// fieldOf reads a data field, tolerating a different letter case.
-func fieldOf(fields map[string]any, name string) any {
+// canaryField reads a data field, tolerating a different letter case.
+func canaryField(fields map[string]any, name string) any {
 	if v, ok := fields[name]; ok {
 		return v
 	}
@@ -278,12 +283,12 @@ func fieldOf(fields map[string]any, name string) any {
 	return nil
 }
 
-// sameValue compares a value the sync computed with one Dotdigital
+// canarySame compares a value the sync computed with one Dotdigital
 // returned: numbers to the cent (Dotdigital may return them as strings),
 // strings trimmed, null and "" alike.
-func sameValue(want, got any) bool {
-	if w, ok := number(want); ok {
-		g, ok := number(got)
+func canarySame(want, got any) bool {
+	if w, ok := canaryNumber(want); ok {
+		g, ok := canaryNumber(got)
 		if !ok {
 			if s, isString := got.(string); isString {
 				f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
@@ -292,10 +297,10 @@ func sameValue(want, got any) bool {
 		}
 		return ok && math.Abs(w-g) < 0.005
 	}
-	return text(want) == text(got)
+	return canaryText(want) == canaryText(got)
 }
 
-func number(v any) (float64, bool) {
+func canaryNumber(v any) (float64, bool) {
 	switch n := v.(type) {
 	case float64:
 		return n, true
@@ -312,7 +317,7 @@ func number(v any) (float64, bool) {
 	return 0, false
 }
 
-func text(v any) string {
+func canaryText(v any) string {
 	switch s := v.(type) {
 	case nil:
 		return ""
@@ -321,7 +326,7 @@ func text(v any) string {
 	case bool:
 		return strconv.FormatBool(s)
 	}
-	if f, ok := number(v); ok {
+	if f, ok := canaryNumber(v); ok {
 		return strconv.FormatFloat(f, 'f', -1, 64)
 	}
 	b, _ := json.Marshal(v)

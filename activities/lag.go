@@ -27,7 +27,7 @@ const (
 	visibilityPageSize = 1000
 	maxBacklogPages    = 100   // 100k pending customers
 	maxRecentSamples   = 20000 // percentiles of recent syncs from at most this many
-	queryTimeout       = 10 * time.Second
+	lagQueryTimeout    = 10 * time.Second
 )
 
 // MeasureLag measures the sync lag through Temporal: the pending customers
@@ -77,8 +77,8 @@ func (o *Ops) measureBacklog(ctx context.Context, m *lag.Measurement) error {
 	return o.list(ctx, customersIn(names.StatePending), func(attrs map[string]*commonpb.Payload, _ string) bool {
 		var class string
 		var since time.Time
-		decodeAttr(attrs, names.SAPendingClass.GetName(), &class)
-		decodeAttr(attrs, names.SAOldestPendingAt.GetName(), &since)
+		searchAttr(attrs, names.SAPendingClass.GetName(), &class)
+		searchAttr(attrs, names.SAOldestPendingAt.GetName(), &since)
 		if cl, ok := m.Classes[class]; ok {
 			cl.Pending++
 			if age := m.At.Sub(since); !since.IsZero() && age > cl.BacklogAge {
@@ -113,9 +113,9 @@ func (o *Ops) measureRecent(ctx context.Context, m *lag.Measurement) error {
 	err := o.list(ctx, query, func(attrs map[string]*commonpb.Payload, id string) bool {
 		var s sample
 		var seconds float64
-		decodeAttr(attrs, names.SALastSyncClass.GetName(), &s.class)
-		decodeAttr(attrs, names.SALastSyncedAt.GetName(), &s.synced)
-		decodeAttr(attrs, names.SALastLagSeconds.GetName(), &seconds)
+		searchAttr(attrs, names.SALastSyncClass.GetName(), &s.class)
+		searchAttr(attrs, names.SALastSyncedAt.GetName(), &s.synced)
+		searchAttr(attrs, names.SALastLagSeconds.GetName(), &seconds)
 		s.lag = time.Duration(seconds * float64(time.Second))
 		if old, ok := latest[id]; !ok || s.synced.After(old.synced) {
 			latest[id] = s
@@ -168,8 +168,8 @@ func (o *Ops) list(ctx context.Context, query string, each func(attrs map[string
 	}
 }
 
-// decodeAttr decodes one search attribute if present (left unchanged if not).
-func decodeAttr(attrs map[string]*commonpb.Payload, name string, out any) {
+// searchAttr decodes one search attribute if present (left unchanged if not).
+func searchAttr(attrs map[string]*commonpb.Payload, name string, out any) {
 	if p, ok := attrs[name]; ok {
 		_ = converter.GetDefaultDataConverter().FromPayload(p, out)
 	}
@@ -222,7 +222,7 @@ func (o *Ops) measurePoller(ctx context.Context, m *lag.Measurement) {
 	}
 	last := v.LastPoll
 	if last.IsZero() {
-		qctx, cancel := context.WithTimeout(ctx, queryTimeout)
+		qctx, cancel := context.WithTimeout(ctx, lagQueryTimeout)
 		defer cancel()
 		d, err := o.temporal.DescribeWorkflowExecution(qctx, names.PollerWorkflowID, "")
 		if err != nil {
@@ -239,7 +239,7 @@ func (o *Ops) measurePoller(ctx context.Context, m *lag.Measurement) {
 }
 
 func (o *Ops) query(ctx context.Context, workflowID, query string, out any) error {
-	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	qctx, cancel := context.WithTimeout(ctx, lagQueryTimeout)
 	defer cancel()
 	v, err := o.temporal.QueryWorkflow(qctx, workflowID, "", query)
 	if err != nil {

@@ -23,11 +23,11 @@ import (
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/names"
 )
 
-// jsonValue is a query answer as the client returns it.
-type jsonValue struct{ v any }
+// lagQueryAnswer is a query answer as the client returns it.
+type lagQueryAnswer struct{ v any }
 
-func (j jsonValue) HasValue() bool { return j.v != nil }
-func (j jsonValue) Get(ptr any) error {
+func (j lagQueryAnswer) HasValue() bool { return j.v != nil }
+func (j lagQueryAnswer) Get(ptr any) error {
 	b, err := json.Marshal(j.v)
 	if err != nil {
 		return err
@@ -37,7 +37,7 @@ func (j jsonValue) Get(ptr any) error {
 
 // execution builds a visibility row with search attributes as the server
 // returns them (json/plain payloads).
-func execution(t *testing.T, id string, attrs map[string]any) *workflowpb.WorkflowExecutionInfo {
+func visibilityRow(t *testing.T, id string, attrs map[string]any) *workflowpb.WorkflowExecutionInfo {
 	fields := map[string]*commonpb.Payload{}
 	for k, v := range attrs {
 		p, err := converter.GetDefaultDataConverter().ToPayload(v)
@@ -50,7 +50,7 @@ func execution(t *testing.T, id string, attrs map[string]any) *workflowpb.Workfl
 	}
 }
 
-func queryHas(part string) any {
+func lagQueryHas(part string) any {
 	return mock.MatchedBy(func(r *workflowservice.ListWorkflowExecutionsRequest) bool { return strings.Contains(r.Query, part) })
 }
 
@@ -66,10 +66,10 @@ func TestMeasureLag(t *testing.T) {
 		if !since.IsZero() {
 			attrs[names.SAOldestPendingAt.GetName()] = since
 		}
-		return execution(t, id, attrs)
+		return visibilityRow(t, id, attrs)
 	}
 	synced := func(id, class string, at time.Time, lagSeconds float64) *workflowpb.WorkflowExecutionInfo {
-		return execution(t, id, map[string]any{names.SALastSyncClass.GetName(): class, names.SALastSyncedAt.GetName(): at, names.SALastLagSeconds.GetName(): lagSeconds})
+		return visibilityRow(t, id, map[string]any{names.SALastSyncClass.GetName(): class, names.SALastSyncedAt.GetName(): at, names.SALastLagSeconds.GetName(): lagSeconds})
 	}
 
 	// backlog: two pages
@@ -87,7 +87,7 @@ func TestMeasureLag(t *testing.T) {
 
 	// recent syncs: "a" twice (a run that continued as new): its latest write counts
 	var recentQuery string
-	c.On("ListWorkflow", mock.Anything, queryHas("LastSyncedAt >")).Run(func(args mock.Arguments) {
+	c.On("ListWorkflow", mock.Anything, lagQueryHas("LastSyncedAt >")).Run(func(args mock.Arguments) {
 		recentQuery = args.Get(1).(*workflowservice.ListWorkflowExecutionsRequest).Query
 	}).Return(&workflowservice.ListWorkflowExecutionsResponse{
 		Executions: []*workflowpb.WorkflowExecutionInfo{
@@ -100,13 +100,13 @@ func TestMeasureLag(t *testing.T) {
 		return strings.Contains(r.Query, "SyncState = 'blocked'")
 	})).Return(&workflowservice.CountWorkflowExecutionsResponse{Count: 3}, nil)
 
-	c.On("QueryWorkflow", mock.Anything, "dotdigital-lane-0", "", "lane").Return(jsonValue{map[string]any{
+	c.On("QueryWorkflow", mock.Anything, "dotdigital-lane-0", "", "lane").Return(lagQueryAnswer{map[string]any{
 		"pendingByClass": map[string]int{"order": 2},
 		"oldestByClass":  map[string]time.Time{"order": ago(9 * time.Minute)},
 	}}, nil)
 	c.On("QueryWorkflow", mock.Anything, "dotdigital-lane-1", "", "lane").Return(nil, serviceerror.NewNotFound("workflow not found"))
 	c.On("QueryWorkflow", mock.Anything, "dotdigital-lane-2", "", "lane").Return(nil, errors.New("query timed out"))
-	c.On("QueryWorkflow", mock.Anything, names.PollerWorkflowID, "", "progress").Return(jsonValue{map[string]any{"lastPoll": ago(4 * time.Second)}}, nil)
+	c.On("QueryWorkflow", mock.Anything, names.PollerWorkflowID, "", "progress").Return(lagQueryAnswer{map[string]any{"lastPoll": ago(4 * time.Second)}}, nil)
 
 	ops := NewOps(Deps{Temporal: c, Namespace: "default"}, OpsOptions{})
 	m, err := ops.MeasureLag(context.Background(), MeasureRequest{LaneShards: 3, RecentWindow: 5 * time.Minute})
@@ -152,7 +152,7 @@ func TestMeasureLagPollerWithoutPollCountsFromRunStart(t *testing.T) {
 	c := mocks.NewClient(t)
 	c.On("ListWorkflow", mock.Anything, mock.Anything).Return(&workflowservice.ListWorkflowExecutionsResponse{}, nil)
 	c.On("CountWorkflow", mock.Anything, mock.Anything).Return(&workflowservice.CountWorkflowExecutionsResponse{}, nil)
-	c.On("QueryWorkflow", mock.Anything, names.PollerWorkflowID, "", "progress").Return(jsonValue{map[string]any{"lastPoll": time.Time{}}}, nil)
+	c.On("QueryWorkflow", mock.Anything, names.PollerWorkflowID, "", "progress").Return(lagQueryAnswer{map[string]any{"lastPoll": time.Time{}}}, nil)
 	started := time.Now().Add(-10 * time.Minute)
 	c.On("DescribeWorkflowExecution", mock.Anything, names.PollerWorkflowID, "").Return(&workflowservice.DescribeWorkflowExecutionResponse{
 		WorkflowExecutionInfo: &workflowpb.WorkflowExecutionInfo{StartTime: timestamppb.New(started)},

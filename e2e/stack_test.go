@@ -9,12 +9,15 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/clients/dotdigital"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/clients/odoo"
@@ -40,6 +43,8 @@ type stackOptions struct {
 	odooVersion int
 	ddOptions   ddemu.Options
 	configure   func(*config.Config)
+	// webhooks: the Odoo emulator posts automation webhooks to the worker.
+	webhooks bool
 }
 
 func testLogger() *slog.Logger {
@@ -58,8 +63,13 @@ func startStack(t *testing.T, opts stackOptions) *stack {
 		opts.odooVersion = 17
 	}
 	s := &stack{t: t, ctx: ctx}
+	httpAddr := freeAddr(t)
+	odooOpts := odooemu.Options{DB: "odoo", Login: "admin", Password: "admin", Version: opts.odooVersion, Logger: logger}
+	if opts.webhooks {
+		odooOpts.WebhookURL = "http://" + httpAddr + "/webhooks/odoo?token=e2e-token"
+	}
 	var err error
-	s.Odoo, err = odooemu.New(odooemu.Options{DB: "odoo", Login: "admin", Password: "admin", Version: opts.odooVersion, Logger: logger})
+	s.Odoo, err = odooemu.New(odooOpts)
 	require.NoError(t, err)
 	require.NoError(t, s.Odoo.Start("127.0.0.1:0"))
 	t.Cleanup(func() { _ = s.Odoo.Close() })
@@ -79,7 +89,7 @@ func startStack(t *testing.T, opts stackOptions) *stack {
 	cfg.Dotdigital.APIUser, cfg.Dotdigital.APIPassword = "demo@apiconnector.com", "demo"
 	cfg.Dotdigital.Endpoint = ""
 	cfg.Temporal.DataDir, cfg.Temporal.FrontendPort, cfg.Temporal.UIPort = "", 0, -1
-	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.HTTPAddr = httpAddr
 	cfg.Sync.PollInterval = 200 * time.Millisecond
 	cfg.Sync.Debounce = 200 * time.Millisecond
 	cfg.Sync.IdleTimeout = time.Minute
@@ -189,4 +199,24 @@ func (s *stack) assertOneContactFor(key string) {
 		}
 	}
 	require.Equal(s.t, 1, n, "contacts for %s", key)
+}
+
+func countQuery(s *stack, where string) *workflowservice.CountWorkflowExecutionsRequest {
+	return &workflowservice.CountWorkflowExecutionsRequest{Namespace: s.App.Config.Temporal.Namespace,
+		Query: "WorkflowType = 'CustomerSync' AND " + where}
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func post(t *testing.T, url, body string) int {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp.StatusCode
 }

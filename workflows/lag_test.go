@@ -85,7 +85,7 @@ func (h *alertsHarness) run(t *testing.T, until time.Duration, in LagAlertsInput
 	require.True(t, h.env.IsWorkflowCompleted())
 }
 
-func kinds(alerts []lag.Alert) []string {
+func alertKinds(alerts []lag.Alert) []string {
 	out := make([]string, len(alerts))
 	for i, a := range alerts {
 		out[i] = a.Kind + ":" + a.Group
@@ -105,7 +105,7 @@ func TestLagAlertsOneAlertPerIncident(t *testing.T) {
 	h.env.RegisterDelayedCallback(func() { mid = h.query(t) }, 4*time.Minute+30*time.Second)
 	h.run(t, 10*time.Minute, LagAlertsInput{})
 
-	require.Equal(t, []string{"firing:orders"}, kinds(h.sent))
+	require.Equal(t, []string{"firing:orders"}, alertKinds(h.sent))
 	assert.Equal(t, 6*time.Minute, h.sent[0].Lag)
 	require.Len(t, mid.Open, 1)
 	assert.Equal(t, lag.GroupOrders, mid.Open[0].Group)
@@ -130,7 +130,7 @@ func TestLagAlertsAllClearAfterRecovery(t *testing.T) {
 	h.env.RegisterDelayedCallback(func() { end = h.query(t) }, 9*time.Minute)
 	h.run(t, 10*time.Minute, LagAlertsInput{})
 
-	require.Equal(t, []string{"firing:orders", "resolved:orders"}, kinds(h.sent))
+	require.Equal(t, []string{"firing:orders", "resolved:orders"}, alertKinds(h.sent))
 	assert.Equal(t, h.sent[0].Since, h.sent[1].Since)
 	assert.Len(t, afterFirstRecovery.Open, 1, "one measurement under the threshold does not close the incident")
 	assert.Empty(t, end.Open)
@@ -150,7 +150,7 @@ func TestLagAlertsRetriesFailedSendsInOrder(t *testing.T) {
 	h.failSends = 2
 	h.signalAt(orderBacklog(1, 6*time.Minute), orderBacklog(2, 0), orderBacklog(3, 0))
 	h.run(t, 30*time.Minute, LagAlertsInput{})
-	require.Equal(t, []string{"firing:orders", "resolved:orders"}, kinds(h.sent))
+	require.Equal(t, []string{"firing:orders", "resolved:orders"}, alertKinds(h.sent))
 }
 
 func TestLagAlertsContinuesAsNewWithItsState(t *testing.T) {
@@ -171,8 +171,8 @@ func TestLagAlertsContinuesAsNewWithItsState(t *testing.T) {
 	assert.Equal(t, 100, next.Settings.HistoryLimit)
 	require.NotNil(t, next.Last)
 	assert.Equal(t, time.Second, next.Last.Class(lag.ClassOrder).BacklogAge)
-	assert.Equal(t, []string{"firing:orders"}, kinds(h.sent))
-	assert.Equal(t, []string{"firing:orders"}, kinds(next.Recent))
+	assert.Equal(t, []string{"firing:orders"}, alertKinds(h.sent))
+	assert.Equal(t, []string{"firing:orders"}, alertKinds(next.Recent))
 	assert.Empty(t, next.Outbox)
 }
 

@@ -44,8 +44,13 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Demo,
 	customers := envInt(envCustomers, 200)
 	d := &Demo{logger: logger}
 	var err error
+	if cfg.Sync.WebhookSecret == "" {
+		cfg.Sync.WebhookSecret = "demo-webhook-token"
+	}
+	// Odoo 17 automation webhooks post to the worker's receiver.
+	webhook := "http://" + cfg.HTTPAddr + "/webhooks/odoo?token=" + cfg.Sync.WebhookSecret
 	d.odoo, err = odooemu.New(odooemu.Options{DB: "odoo", Login: "admin", Password: "admin", Version: 17, SeedCustomers: customers, Seed: 42,
-		Logger: logger.With("component", "odoo-emulator")})
+		WebhookURL: webhook, Logger: logger.With("component", "odoo-emulator")})
 	if err != nil {
 		return nil, fmt.Errorf("demo: odoo emulator: %w", err)
 	}
@@ -65,17 +70,15 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Demo,
 	}
 	d.OdooURL, d.DotdigitalURL = d.odoo.URL(), d.dd.URL()
 	cfg.Odoo.URL, cfg.Odoo.DB, cfg.Odoo.Login, cfg.Odoo.APIKey = d.OdooURL, "odoo", "admin", "admin"
-	cfg.Dotdigital.APIUser, cfg.Dotdigital.APIPassword, cfg.Dotdigital.Endpoint = "demo@apiconnector.com", "demo", d.DotdigitalURL
-	if cfg.Sync.WebhookSecret == "" {
-		cfg.Sync.WebhookSecret = "demo-webhook-token"
-	}
+	cfg.Dotdigital.APIUser, cfg.Dotdigital.APIPassword = "demo@apiconnector.com", "demo"
+	// Region discovery runs against the emulator's account-info, as against r1.
+	cfg.Dotdigital.DiscoveryURL = d.DotdigitalURL
 	return d, nil
 }
 
 // Run starts the shop traffic and the status line; it returns at once.
 func (d *Demo) Run(ctx context.Context, a *app.App) {
 	ctx, d.cancel = context.WithCancel(ctx)
-	d.odoo.SetWebhookURL(a.HTTPURL + "/webhooks/odoo?token=" + a.Config.Sync.WebhookSecret)
 	client, err := odoo.New(odoo.Config{URL: d.OdooURL, DB: "odoo", Login: "admin", APIKey: "admin"})
 	if err != nil {
 		d.logger.Error("demo shop client", "error", err)
