@@ -136,7 +136,7 @@ func (l *Lane) tell(ctx context.Context, customerID string, res messages.LaneRes
 		if l.lag != nil && lag > 0 {
 			l.lag.Record(ctx, lag.Seconds(), metric.WithAttributes(attribute.String("class", class.String()), attribute.Bool("bulk", res.Bulk)))
 		}
-		l.progress.Synced(lag)
+		l.progress.Synced(res.ChangeTime, res.AckAt)
 	case messages.OutcomeBlocked:
 		l.progress.Blocked()
 	}

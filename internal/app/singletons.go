@@ -36,5 +36,8 @@ func StartSingletons(ctx context.Context, c client.Client, s workflows.Settings,
 			return err
 		}
 	}
-	return start(names.PollerWorkflowID, names.WorkflowPoller, workflows.PollerInput{Settings: s})
+	if err := start(names.PollerWorkflowID, names.WorkflowPoller, workflows.PollerInput{Settings: s}); err != nil {
+		return err
+	}
+	return EnsureSchedules(ctx, c, s, cfg)
 }

@@ -15,6 +15,7 @@ const window = 4096
 
 // Tracker is safe for concurrent use; a nil *Tracker ignores everything.
 type Tracker struct {
+	start   time.Time
 	synced  atomic.Int64
 	blocked atomic.Int64
 	mu      sync.Mutex
@@ -23,15 +24,18 @@ type Tracker struct {
 }
 
 // New returns an empty tracker.
-func New() *Tracker { return &Tracker{lags: make([]time.Duration, 0, window)} }
+func New() *Tracker { return &Tracker{start: time.Now(), lags: make([]time.Duration, 0, window)} }
 
-// Synced records an acknowledged customer write and its lag.
-func (t *Tracker) Synced(lag time.Duration) {
+// Synced records an acknowledged customer write. Its lag counts in the
+// percentiles only for changes made after the tracker started: the first
+// sync of old data (an initial load) says nothing about live lag.
+func (t *Tracker) Synced(changed, acked time.Time) {
 	if t == nil {
 		return
 	}
 	t.synced.Add(1)
-	if lag <= 0 {
+	lag := acked.Sub(changed)
+	if changed.Before(t.start) || lag <= 0 {
 		return
 	}
 	t.mu.Lock()

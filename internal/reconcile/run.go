@@ -19,6 +19,9 @@ const (
 	DefaultPageSize        = 1000
 	DefaultMaxItemsPerKind = 1000
 	DefaultSpillBytes      = 4 << 20
+
+	// maxDotdigitalPage is the largest v3 page (limit) the API takes.
+	maxDotdigitalPage = 5000
 )
 
 // Sources are the two systems compared. Odoo is the source of truth.
@@ -42,14 +45,17 @@ type Options struct {
 	// MaxItemsPerKind caps Report.Items per kind (Counts stay complete).
 	// Default DefaultMaxItemsPerKind.
 	MaxItemsPerKind int
-	// Progress, when set, is called with partners handled so far against
-	// the expected total (every partner is scanned, then compared: total is
-	// twice the partner count).
+	// Progress, when set, is called (from one goroutine at a time) with the
+	// partners handled so far against the expected total: every partner is
+	// scanned, then compared, so total is twice the partner count.
 	Progress func(done, total int)
 	// OnItem, when set, receives every item as it is found, uncapped (e.g.
-	// to send heal hints for every healable key). An error ends the run.
+	// to send heal hints for every healable key), from one goroutine at a
+	// time. An error ends the run.
 	OnItem func(Item) error
-	// TempDir holds the spill files (removed at the end). Default os.TempDir().
+	// TempDir holds the spill files, which contain customer data (a private
+	// 0700 directory is made in it and removed at the end). Default
+	// os.TempDir().
 	TempDir string
 	// SpillBytes is how much each of the three spill sorters keeps in memory
 	// before it writes a sorted run to disk. Default DefaultSpillBytes.
@@ -115,7 +121,7 @@ func Run(ctx context.Context, src Sources, opts Options) (*Report, error) {
 	rep := &Report{StartedAt: time.Now().UTC()}
 	col := newCollector(rep, opts.MaxItemsPerKind, opts.OnItem)
 	calls := newCallCounter()
-	dd := &dotdigitalSide{dd: src.Dotdigital, calls: calls, warn: col.warn, pageSize: opts.PageSize,
+	dd := &dotdigitalSide{dd: src.Dotdigital, calls: calls, warn: col.warn, pageSize: min(opts.PageSize, maxDotdigitalPage),
 		byKey: newSorter(dir, "dd-key", opts.SpillBytes), byID: newSorter(dir, "dd-id", opts.SpillBytes)}
 	od := &odooSide{odoo: src.Odoo, calls: calls, pageSize: opts.PageSize,
 		byKey: newSorter(dir, "odoo-key", opts.SpillBytes), skipped: col.add}

@@ -8,6 +8,7 @@ package shop
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"log/slog"
 	"math/rand"
 	"strings"
@@ -231,10 +232,24 @@ func (s *Shop) Signup(ctx context.Context) error {
 	}
 	p := s.customers[s.rng.Intn(len(s.customers))]
 	s.mu.Unlock()
-	_, company := s.pickSite()
-	if _, err := s.odoo.Create(ctx, "res.users", map[string]any{"name": p.name, "login": p.email, "email": p.email, "company_id": company}); err != nil {
+	site, company := s.pickSite()
+	// Sign-up makes a new account partner with the guest's email (Odoo does
+	// not look guests up by email), then the portal user on it.
+	vals := map[string]any{"name": p.name, "email": strings.ToUpper(p.email[:1]) + p.email[1:], "company_id": company}
+	if site != 0 {
+		vals["website_id"] = site
+	}
+	pid, err := s.odoo.Create(ctx, "res.partner", vals)
+	if err != nil {
 		return fmt.Errorf("sign up: %w", err)
 	}
+	if _, err := s.odoo.Create(ctx, "res.users", map[string]any{"name": p.name, "login": p.email + "." + strconv.FormatInt(pid, 10), "partner_id": pid,
+		"share": true, "company_id": company, "company_ids": []any{[]any{6, 0, []int64{company}}}}); err != nil {
+		return fmt.Errorf("sign up: %w", err)
+	}
+	s.mu.Lock()
+	s.partners = append(s.partners, pid)
+	s.mu.Unlock()
 	return nil
 }
 
