@@ -8,9 +8,9 @@ package shop
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"log/slog"
 	"math/rand"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
