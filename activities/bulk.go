@@ -14,7 +14,7 @@ import (
 // importPoll is how often bulk imports are polled (the reference advises
 // 5-30 s against the real API; the emulator finishes faster, and a poll is a
 // cheap high-tier call).
-var importPoll = time.Second
+var importPoll = 2 * time.Second
 
 // bulkItem is one customer of a bulk import.
 type bulkItem struct {
@@ -32,6 +32,10 @@ type bulkItem struct {
 // vanished customers) are finished with single calls after the imports.
 func (l *Lane) SyncBatch(ctx context.Context, reqs []messages.LaneRequest) (messages.SyncSummary, error) {
 	sum := messages.SyncSummary{Customers: len(reqs)}
+	t0 := time.Now()
+	defer func() {
+		l.logger.Debug("bulk sync", "customers", len(reqs), "class", reqs[0].Class.String(), "took", time.Since(t0))
+	}()
 	items, err := l.prepareBatch(ctx, reqs)
 	if err != nil {
 		return sum, err
@@ -50,10 +54,13 @@ func (l *Lane) SyncBatch(ctx context.Context, reqs []messages.LaneRequest) (mess
 		}
 		if it.result == nil && len(it.desired.PartnerIDs) == 0 {
 			// Vacated customers (all partners left) take the single path.
-			if _, err := l.vacate(ctx, it.req, it.snap); err != nil {
+			res, writes, err := l.vacate(ctx, it.req, it.snap)
+			if err != nil {
 				return sum, err
 			}
-			it.result = &messages.LaneResult{} // vacate told the customer itself
+			res.Bulk = true
+			it.result = &res
+			sum.Writes += writes
 			continue
 		}
 		if it.result == nil {
@@ -70,9 +77,6 @@ func (l *Lane) SyncBatch(ctx context.Context, reqs []messages.LaneRequest) (mess
 	}
 	err = parallel(ctx, 16, len(items), func(ctx context.Context, i int) error {
 		it := items[i]
-		if it.result.Seq == 0 {
-			return nil // already told
-		}
 		return l.tell(ctx, it.req.CustomerID, *it.result, it.req.Class)
 	})
 	for _, it := range items {
@@ -82,6 +86,7 @@ func (l *Lane) SyncBatch(ctx context.Context, reqs []messages.LaneRequest) (mess
 			sum.OK++
 		}
 	}
+	sum.WritePressure, sum.ImportPressure = l.pressure(ctx)
 	return sum, err
 }
 
@@ -133,7 +138,7 @@ func (l *Lane) importContacts(ctx context.Context, items []*bulkItem) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	if err := l.pace.wait(ctx, ""); err != nil {
+	if err := l.pace.waitFor(ctx, ScopeImport, batchClass(items)); err != nil {
 		return err
 	}
 	id, err := l.dd.ImportContacts(ctx, batch, dotdigital.MergeOverwrite)
@@ -161,8 +166,23 @@ func (l *Lane) importContacts(ctx context.Context, items []*bulkItem) error {
 	return nil
 }
 
+// pollDelays returns the wait before each import status poll: quick at
+// first (most imports of a live lane are small), then every importPoll.
+func pollDelays() func() time.Duration {
+	d := 100 * time.Millisecond
+	return func() time.Duration {
+		cur := d
+		d = min(d*3/2, importPoll)
+		return cur
+	}
+}
+
 func (l *Lane) waitContactImport(ctx context.Context, id string) (dotdigital.ContactImportReport, error) {
+	next := pollDelays()
 	for {
+		if err := sleep(ctx, next()); err != nil {
+			return dotdigital.ContactImportReport{}, err
+		}
 		report, err := l.dd.ContactImportStatus(ctx, id)
 		if err != nil && !retryable(err) {
 			return report, temporalError("contact import status", err)
@@ -174,9 +194,6 @@ func (l *Lane) waitContactImport(ctx context.Context, id string) (dotdigital.Con
 			return report, nil
 		}
 		heartbeat(ctx, "contact import", id)
-		if err := sleep(ctx, importPoll); err != nil {
-			return report, err
-		}
 	}
 }
 
@@ -205,7 +222,7 @@ func (l *Lane) importOrders(ctx context.Context, items []*bulkItem) error {
 			for _, o := range pendingChunk {
 				imp.Records = append(imp.Records, dotdigital.InsightRecord{Key: o.r.Key, Email: o.it.desired.Key, JSON: o.r.JSON})
 			}
-			if err := l.pace.wait(ctx, ""); err != nil {
+			if err := l.pace.waitFor(ctx, ScopeImport, batchClass(items)); err != nil {
 				return err
 			}
 			id, err := l.dd.ImportInsight(ctx, imp)
@@ -263,7 +280,11 @@ func (l *Lane) importOrders(ctx context.Context, items []*bulkItem) error {
 }
 
 func (l *Lane) waitInsightImport(ctx context.Context, id string) (dotdigital.InsightImportReport, error) {
+	next := pollDelays()
 	for {
+		if err := sleep(ctx, next()); err != nil {
+			return dotdigital.InsightImportReport{}, err
+		}
 		report, err := l.dd.InsightImportStatus(ctx, id)
 		if err != nil && !retryable(err) {
 			return report, temporalError("Insight import status", err)
@@ -275,9 +296,6 @@ func (l *Lane) waitInsightImport(ctx context.Context, id string) (dotdigital.Ins
 			return report, nil
 		}
 		heartbeat(ctx, "insight import", id)
-		if err := sleep(ctx, importPoll); err != nil {
-			return report, err
-		}
 	}
 }
 
@@ -340,4 +358,15 @@ func parallel(ctx context.Context, limit, n int, fn func(context.Context, int) e
 	}
 	wg.Wait()
 	return first
+}
+
+// batchClass is the most urgent class among a batch's requests.
+func batchClass(items []*bulkItem) customer.Class {
+	c := customer.ClassProfile
+	for _, it := range items {
+		if it.req.Class != customer.ClassNone && it.req.Class < c && !it.req.Force {
+			c = it.req.Class
+		}
+	}
+	return c
 }

@@ -124,6 +124,15 @@ func (l *Lane) snapshotOf(ctx context.Context, customerID string) (customer.Snap
 // tell delivers a result to a customer workflow. Signal delivery failures
 // are retried by the caller's activity retry, so results are not lost.
 func (l *Lane) tell(ctx context.Context, customerID string, res messages.LaneResult, class customer.Class) error {
+	l.observe(ctx, res, class)
+	if err := l.temporal.SignalWorkflow(ctx, customerID, "", string(names.SignalLaneResult), res); err != nil {
+		return temporalError("signal customer", err)
+	}
+	return nil
+}
+
+// observe counts an outcome and records the lag of an acknowledged write.
+func (l *Lane) observe(ctx context.Context, res messages.LaneResult, class customer.Class) {
 	if l.outcome != nil {
 		l.outcome.Add(ctx, 1, metric.WithAttributes(attribute.String("class", class.String()), attribute.String("outcome", string(res.Outcome))))
 	}
@@ -140,10 +149,6 @@ func (l *Lane) tell(ctx context.Context, customerID string, res messages.LaneRes
 	case messages.OutcomeBlocked:
 		l.progress.Blocked()
 	}
-	if err := l.temporal.SignalWorkflow(ctx, customerID, "", string(names.SignalLaneResult), res); err != nil {
-		return temporalError("signal customer", err)
-	}
-	return nil
 }
 
 func (l *Lane) count(ctx context.Context, kind, path string, n int) {

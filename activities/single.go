@@ -6,25 +6,63 @@ import (
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/activity"
+
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/clients/dotdigital"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/customer"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/messages"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/names"
 )
 
-// SyncCustomer brings one customer up to date with single API calls: the
-// lowest-latency path, used while the lane keeps up. It reloads the customer
-// from Odoo, diffs against what the customer workflow last saw acknowledged,
-// writes only the difference (contact fields first, then Insight records,
-// then list removals) and signals the result to the customer.
+// WriteCustomer brings one customer up to date with single API calls and
+// returns the result: the direct path a customer workflow takes while the
+// Dotdigital budget is not under pressure (no lane hop, no query: the
+// snapshot travels in the input). It reloads the customer from Odoo, diffs
+// against the snapshot, and writes only the difference: contact fields
+// first, then Insight records, then list removals.
+func (l *Lane) WriteCustomer(ctx context.Context, in messages.DirectRequest) (messages.LaneResult, error) {
+	res, _, err := l.syncOne(ctx, in.Request, in.Snapshot)
+	if err == nil {
+		l.observe(ctx, res, in.Request.Class)
+	}
+	return res, err
+}
+
+// SyncCustomer is the lane's single write: like WriteCustomer, but the
+// snapshot is asked from the customer workflow and the result is signalled
+// to it (lane activities report to the lane only a summary).
 func (l *Lane) SyncCustomer(ctx context.Context, req messages.LaneRequest) (messages.SyncSummary, error) {
 	snap, err := l.snapshotOf(ctx, req.CustomerID)
 	if err != nil {
 		return messages.SyncSummary{}, temporalError("sync customer", err)
 	}
+	res, writes, err := l.syncOne(ctx, req, snap)
+	sum := messages.SyncSummary{Customers: 1, Writes: writes}
+	sum.WritePressure, sum.ImportPressure = l.pressure(ctx)
+	if err != nil {
+		if res.Outcome == messages.OutcomePartial {
+			// Keep what was acknowledged; the retry starts from there.
+			_ = l.tell(ctx, req.CustomerID, res, req.Class)
+		}
+		return sum, err
+	}
+	if err := l.tell(ctx, req.CustomerID, res, req.Class); err != nil {
+		return sum, err
+	}
+	if res.Outcome == messages.OutcomeBlocked {
+		sum.Blocked = 1
+	} else {
+		sum.OK = 1
+	}
+	return sum, nil
+}
+
+// syncOne does one customer's single writes. On a retryable error after
+// some writes it returns an OutcomePartial result with what was acknowledged.
+func (l *Lane) syncOne(ctx context.Context, req messages.LaneRequest, snap customer.Snapshot) (messages.LaneResult, int, error) {
 	custs, err := l.load.Customers(ctx, []string{req.Key})
 	if err != nil {
-		return messages.SyncSummary{}, temporalError("load customer from Odoo", err)
+		return messages.LaneResult{}, 0, temporalError("load customer from Odoo", err)
 	}
 	c := custs[req.Key]
 	if len(c.Partners) == 0 {
@@ -33,34 +71,24 @@ func (l *Lane) SyncCustomer(ctx context.Context, req messages.LaneRequest) (mess
 		}
 		// Nothing in Odoo and nothing written: nothing to do (e.g. a hint
 		// for a partner that was deleted or is not a customer).
-		res := messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeOK, Snapshot: &snap, AckAt: now(), Class: req.Class}
-		return messages.SyncSummary{Customers: 1, OK: 1}, l.tell(ctx, req.CustomerID, res, req.Class)
+		return messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeOK, Snapshot: &snap, AckAt: now(), Class: req.Class}, 0, nil
 	}
 	d := customer.Build(c, l.mapping)
 	if !snap.ContactExists && worthAdopting(c) {
 		if snap, err = l.adopt(ctx, d.Key); err != nil {
-			return messages.SyncSummary{}, err
+			return messages.LaneResult{}, 0, err
 		}
 	}
 	w := &writer{lane: l, req: req, desired: d, snap: snap, path: "single"}
 	res, err := w.run(ctx, customer.PlanFor(d, snap, req.Force))
 	if err != nil {
 		if w.writes > 0 {
-			// Keep what was acknowledged; the retry starts from there.
-			_ = l.tell(ctx, req.CustomerID, messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomePartial, Snapshot: &w.snap}, req.Class)
+			return messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomePartial, Snapshot: &w.snap}, w.writes, err
 		}
-		return messages.SyncSummary{Customers: 1, Writes: w.writes}, err
+		return messages.LaneResult{}, 0, err
 	}
-	if err := l.tell(ctx, req.CustomerID, res, req.Class); err != nil {
-		return messages.SyncSummary{}, err
-	}
-	sum := messages.SyncSummary{Customers: 1, Writes: w.writes}
-	if res.Outcome == messages.OutcomeBlocked {
-		sum.Blocked = 1
-	} else {
-		sum.OK = 1
-	}
-	return sum, nil
+	res.WritePressure, _ = l.pressure(ctx)
+	return res, w.writes, nil
 }
 
 // writer executes one customer's plan with single calls.
@@ -101,7 +129,7 @@ func (w *writer) run(ctx context.Context, p customer.Plan) (messages.LaneResult,
 		}
 	}
 	for _, key := range p.DeleteOrders {
-		if err := l.pace.wait(ctx, ""); err != nil {
+		if err := l.pace.waitFor(ctx, ScopeWrite, w.req.Class); err != nil {
 			return res, err
 		}
 		err := l.dd.DeleteContactRecord(ctx, OrdersCollection, w.snap.Email, key)
@@ -131,7 +159,7 @@ func (w *writer) upsertContact(ctx context.Context, p customer.Plan) error {
 	if err != nil {
 		return err
 	}
-	if err := l.pace.wait(ctx, ""); err != nil {
+	if err := l.pace.waitFor(ctx, ScopeWrite, w.req.Class); err != nil {
 		return err
 	}
 	contact, _, err := l.dd.UpsertContact(ctx, w.desired.Key, dotdigital.ContactUpdate{DataFields: p.Fields, Lists: ids})
@@ -161,7 +189,7 @@ func (w *writer) putOrder(ctx context.Context, r customer.Record) error {
 	l := w.lane
 	conflicts := 0
 	for attempt := 0; ; attempt++ {
-		if err := l.pace.wait(ctx, ""); err != nil {
+		if err := l.pace.waitFor(ctx, ScopeWrite, w.req.Class); err != nil {
 			return err
 		}
 		_, err := l.dd.PutOrderRecord(ctx, OrdersCollection, w.desired.Key, r.Key, r.JSON)
@@ -211,7 +239,7 @@ func (w *writer) removeLists(ctx context.Context, lists []string) error {
 		w.contact = c.ContactID
 	}
 	for _, id := range ids {
-		if err := l.pace.wait(ctx, ""); err != nil {
+		if err := l.pace.waitFor(ctx, ScopeWrite, w.req.Class); err != nil {
 			return err
 		}
 		if err := l.dd.RemoveContactFromList(ctx, id, w.contact); err != nil && !dotdigital.IsNotFound(err) {
@@ -240,58 +268,49 @@ func union(a, b []string) []string {
 // when that key has no contact yet (Dotdigital email change), else it is
 // unlinked: its Insight records deleted, the sync's fields cleared and its
 // lists left, and it is reported (brief: Identity).
-func (l *Lane) vacate(ctx context.Context, req messages.LaneRequest, snap customer.Snapshot) (messages.SyncSummary, error) {
+func (l *Lane) vacate(ctx context.Context, req messages.LaneRequest, snap customer.Snapshot) (messages.LaneResult, int, error) {
 	res := messages.LaneResult{Seq: req.Seq, Class: req.Class}
 	if req.Successor != "" && req.Successor != snap.Email {
 		successorID := l.customerID(req.Successor)
-		moved, err := l.dd.ChangeEmail(ctx, snap.Email, req.Successor)
+		_, err := l.dd.ChangeEmail(ctx, snap.Email, req.Successor)
 		switch {
 		case err == nil:
 			handed := snap
 			handed.Email = req.Successor
-			_ = moved
-			if err := l.handover(ctx, successorID, messages.Handover{From: req.CustomerID, Snapshot: handed}); err != nil {
-				return messages.SyncSummary{}, err
-			}
+			l.handover(ctx, successorID, messages.Handover{From: req.CustomerID, Snapshot: handed})
 			res.Outcome, res.AckAt, res.Snapshot = messages.OutcomeHanded, now(), &customer.Snapshot{}
-			return messages.SyncSummary{Customers: 1, OK: 1, Writes: 1}, l.tell(ctx, req.CustomerID, res, req.Class)
+			return res, 1, nil
 		case dotdigital.IsConflict(err):
-			if err := l.handover(ctx, successorID, messages.Handover{From: req.CustomerID, Conflict: true}); err != nil {
-				return messages.SyncSummary{}, err
-			}
+			l.handover(ctx, successorID, messages.Handover{From: req.CustomerID, Conflict: true})
 		case dotdigital.IsNotFound(err):
 			// The old contact is gone already: nothing to hand over or unlink.
-			if err := l.handover(ctx, successorID, messages.Handover{From: req.CustomerID, Conflict: true}); err != nil {
-				return messages.SyncSummary{}, err
-			}
+			l.handover(ctx, successorID, messages.Handover{From: req.CustomerID, Conflict: true})
 			res.Outcome, res.AckAt, res.Snapshot = messages.OutcomeHanded, now(), &customer.Snapshot{}
-			return messages.SyncSummary{Customers: 1, OK: 1}, l.tell(ctx, req.CustomerID, res, req.Class)
+			return res, 0, nil
 		default:
-			return messages.SyncSummary{}, temporalError("change contact email", err)
+			return res, 0, temporalError("change contact email", err)
 		}
 	}
 	// Unlink: desired state of a customer with no partners (no orders, no
 	// lists, cleared fields), written over the old contact.
 	d := customer.Build(customer.Customer{Key: snap.Email}, l.mapping)
 	w := &writer{lane: l, req: req, desired: d, snap: snap, path: "single"}
-	p := customer.PlanFor(d, snap, false)
-	out, err := w.run(ctx, p)
+	out, err := w.run(ctx, customer.PlanFor(d, snap, false))
 	if err != nil {
-		return messages.SyncSummary{}, err
+		return out, w.writes, err
 	}
 	if out.Outcome == messages.OutcomeOK {
 		out.Outcome, out.Reason = messages.OutcomeBlocked, "orphan_contact"
 		out.Detail = fmt.Sprintf("all Odoo partners of this contact left (successor %s); the contact is kept for its subscription history", redactedKey(req.Successor))
 	}
-	return messages.SyncSummary{Customers: 1, Blocked: 1, Writes: w.writes}, l.tell(ctx, req.CustomerID, out, req.Class)
+	return out, w.writes, nil
 }
 
-func (l *Lane) handover(ctx context.Context, successorID string, h messages.Handover) error {
+func (l *Lane) handover(ctx context.Context, successorID string, h messages.Handover) {
 	if err := l.temporal.SignalWorkflow(ctx, successorID, "", string(names.SignalHandover), h); err != nil {
 		// The successor may have closed; it will create its own contact.
 		l.logger.Warn("handover signal not delivered", "successor", successorID, "error", err)
 	}
-	return nil
 }
 
 // redactedKey shows an email's domain only (logs and details carry no full personal data).
@@ -367,3 +386,10 @@ func (e *ownedElsewhere) Error() string {
 	return "Insight record " + e.key + " belongs to another Dotdigital contact: " + e.err.Error()
 }
 func (e *ownedElsewhere) Unwrap() error { return e.err }
+
+// pressure reports which budgets ran low recently; a retried single write
+// (a 429, 5xx or timeout failed the first attempt) counts as write pressure.
+func (l *Lane) pressure(ctx context.Context) (write, imports bool) {
+	retried := activity.IsActivity(ctx) && activity.GetInfo(ctx).Attempt > 1
+	return l.pace.Pressured(ScopeWrite) || retried, l.pace.Pressured(ScopeImport)
+}

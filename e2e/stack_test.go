@@ -138,8 +138,8 @@ func (s *stack) eventually(what string, timeout time.Duration, cond func() (bool
 func (s *stack) contact(email string) (dotdigital.Contact, bool) {
 	c, err := s.DDC.GetContact(s.ctx, email, dotdigital.WithAllDataFields(), dotdigital.WithLists())
 	if err != nil {
-		if dotdigital.IsNotFound(err) {
-			return c, false
+		if dotdigital.IsNotFound(err) || dotdigital.Retryable(err) {
+			return c, false // not there (yet), or an injected fault: look again later
 		}
 		s.t.Fatalf("get contact: %v", err)
 	}

@@ -102,6 +102,9 @@ func Customer(ctx workflow.Context, in CustomerInput) error {
 	})
 
 	for {
+		// Take every signal already delivered before deciding to wait: a
+		// wait that is satisfied at once still costs a timer in history.
+		drain()
 		r.publish(ctx)
 		if r.st.InFlight != nil {
 			got, err := workflow.AwaitWithTimeout(ctx, r.settings.ResultTimeout, func() bool { return r.st.InFlight == nil })
@@ -229,7 +232,12 @@ func (r *customerRun) submit(ctx workflow.Context) {
 	req := messages.LaneRequest{CustomerID: r.id, Key: r.key, Seq: r.st.Seq, Class: p.Class, Since: p.Since, Force: p.Force, Successor: p.Successor}
 	r.st.InFlight = &req
 	r.st.InFlightAt = workflow.Now(ctx)
-	r.publish(ctx)
+	if !r.lanePressured(ctx) {
+		r.writeDirect(ctx, req)
+		return
+	}
+	req.Pressured = true
+	r.st.InFlight = &req
 	laneID := LaneID(r.id, r.settings.LaneShards)
 	err := workflow.SignalExternalWorkflow(ctx, laneID, "", string(names.SignalLaneSubmit), req).Get(ctx, nil)
 	if err != nil {
@@ -247,6 +255,43 @@ func (r *customerRun) submit(ctx workflow.Context) {
 			r.st.RetryAt = workflow.Now(ctx).Add(time.Minute)
 		}
 	}
+}
+
+// lanePressured asks the worker whether the Dotdigital write budget runs
+// low (a local activity: no task queue token). Under pressure writes go
+// through the lane, which batches them; otherwise the customer writes
+// directly, the shortest path. A customer whose own last write reported
+// pressure keeps to the lane for a while too.
+func (r *customerRun) lanePressured(ctx workflow.Context) bool {
+	if workflow.Now(ctx).Before(r.st.PressureUntil) {
+		return true
+	}
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{ScheduleToCloseTimeout: 5 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1}})
+	var pressured bool
+	if err := workflow.ExecuteLocalActivity(lctx, "LanePressure").Get(ctx, &pressured); err != nil {
+		return false
+	}
+	return pressured
+}
+
+// writeDirect runs the customer's single write as an activity on the
+// rate-limited Dotdigital queue, with the priority of its class, and feeds
+// the result back as if the lane had sent it.
+func (r *customerRun) writeDirect(ctx workflow.Context, req messages.LaneRequest) {
+	opts := dotdigitalActivityOptions(r.settings, 5*time.Minute, priorityOf(req))
+	actx := workflow.WithActivityOptions(ctx, opts)
+	f := workflow.ExecuteActivity(actx, laneActivities.WriteCustomer, messages.DirectRequest{Request: req, Snapshot: r.st.Snapshot})
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		var res messages.LaneResult
+		if err := f.Get(ctx, &res); err != nil {
+			res = messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeFailed, Reason: "retries_exhausted", Detail: truncateText(err.Error(), 300)}
+		}
+		if res.WritePressure {
+			r.st.PressureUntil = workflow.Now(ctx).Add(pressureHold)
+		}
+		r.onResult(ctx, res)
+	})
 }
 
 func (r *customerRun) onHint(ctx workflow.Context, h messages.Hint) {

@@ -71,7 +71,10 @@ type CustomerState struct {
 	LastLag      time.Duration         `json:"lastLag,omitempty"`
 	LastOrder    string                `json:"lastOrder,omitempty"`
 	LastClass    string                `json:"lastClass,omitempty"`
-	Syncs        int                   `json:"syncs"`
+	// PressureUntil: this customer's last direct write met a low budget; it
+	// sends writes through the lane (bulk) until then.
+	PressureUntil time.Time `json:"pressureUntil,omitempty"`
+	Syncs         int       `json:"syncs"`
 	// Awaiting maps the workflow IDs this customer waits a handover from to the deadline.
 	Awaiting map[string]time.Time `json:"awaiting,omitempty"`
 	// Published search attribute values, so that only changes are upserted.

@@ -1,12 +1,17 @@
 package workflows
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/testsuite"
+
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/activities"
 
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/customer"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/messages"
@@ -25,12 +30,28 @@ type customerHarness struct {
 	requests []messages.LaneRequest
 	times    []time.Time
 	reply    func(req messages.LaneRequest) *messages.LaneResult
+	// pressured: the Dotdigital write budget runs low, so writes go through
+	// the lane (as most tests here assume); otherwise they go direct.
+	pressured bool
+	direct    []messages.DirectRequest
 }
 
 func newCustomerHarness(t *testing.T) *customerHarness {
 	var suite testsuite.WorkflowTestSuite
-	h := &customerHarness{t: t, env: suite.NewTestWorkflowEnvironment()}
+	h := &customerHarness{t: t, env: suite.NewTestWorkflowEnvironment(), pressured: true}
 	h.env.RegisterWorkflowWithOptions(Customer, workflowOptions(names.WorkflowCustomer))
+	h.env.RegisterActivityWithOptions(func(context.Context) (bool, error) { return h.pressured, nil }, activity.RegisterOptions{Name: "LanePressure"})
+	h.env.RegisterActivity(&activities.Lane{})
+	h.env.OnActivity(laneActivities.WriteCustomer, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in messages.DirectRequest) (messages.LaneResult, error) {
+			h.direct = append(h.direct, in)
+			h.requests = append(h.requests, in.Request)
+			h.times = append(h.times, h.env.Now())
+			if res := h.reply(in.Request); res != nil {
+				return *res, nil
+			}
+			return messages.LaneResult{}, errors.New("no answer")
+		})
 	h.env.SetStartWorkflowOptions(startOptions(testCustomerID))
 	h.reply = func(req messages.LaneRequest) *messages.LaneResult {
 		return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeOK, AckAt: h.env.Now(), Snapshot: &customer.Snapshot{ContactExists: true, Email: req.Key}}
@@ -250,4 +271,31 @@ func TestContinueAsNewCarriesPendingWork(t *testing.T) {
 	var can interface{ Error() string }
 	require.ErrorAs(t, err, &can)
 	require.Contains(t, err.Error(), "continue as new")
+}
+
+func TestWithoutPressureTheCustomerWritesDirectly(t *testing.T) {
+	h := newCustomerHarness(t)
+	h.pressured = false
+	h.hint(0, order())
+	var st messages.CustomerStatus
+	h.status(time.Minute, &st)
+	h.run()
+	require.Len(t, h.direct, 1, "the write went straight to the Dotdigital queue, not through the lane")
+	require.Equal(t, customer.ClassOrder, h.direct[0].Request.Class)
+	require.Equal(t, names.StateOK, st.State)
+	require.True(t, st.Snapshot.ContactExists, "the direct result is applied")
+}
+
+func TestDirectWriteThatMetPressureSendsTheNextThroughTheLane(t *testing.T) {
+	h := newCustomerHarness(t)
+	h.pressured = false
+	h.reply = func(req messages.LaneRequest) *messages.LaneResult {
+		return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeOK, AckAt: h.env.Now(), WritePressure: true,
+			Snapshot: &customer.Snapshot{ContactExists: true}}
+	}
+	h.hint(0, order())
+	h.hint(10*time.Second, order())
+	h.run()
+	require.Len(t, h.requests, 2)
+	require.Len(t, h.direct, 1, "the second write went through the lane")
 }

@@ -28,11 +28,14 @@ type LaneStats struct {
 	Bulks     int `json:"bulks"`
 	BulkItems int `json:"bulkItems"`
 	Failures  int `json:"failures"`
+	// PressureReports counts activity results that reported a low budget.
+	PressureReports int `json:"pressureReports"`
 }
 
 // LaneStatus is what the lane query returns.
 type LaneStatus struct {
 	Shard           int                  `json:"shard"`
+	Pressured       bool                 `json:"pressured"`
 	PendingByClass  map[string]int       `json:"pendingByClass"`
 	OldestByClass   map[string]time.Time `json:"oldestByClass"`
 	SinglesInFlight int                  `json:"singlesInFlight"`
@@ -46,6 +49,47 @@ type lane struct {
 	pending  map[string]messages.LaneRequest
 	singles  int
 	bulks    int
+	// While the budget of single writes runs low, singles would only queue
+	// up inside activities: the lane sends everything by bulk import (a
+	// different tier), orders first. While the import budget runs low it
+	// keeps to single writes.
+	writePressureUntil  time.Time
+	importPressureUntil time.Time
+	now                 func() time.Time
+}
+
+// pressureHold is how long one report of a low budget keeps the lane in bulk mode.
+const pressureHold = 30 * time.Second
+
+func (l *lane) writePressured() bool  { return l.now().Before(l.writePressureUntil) }
+func (l *lane) importPressured() bool { return l.now().Before(l.importPressureUntil) }
+
+// pressured is for display: some budget runs low.
+func (l *lane) pressured() bool { return l.writePressured() || l.importPressured() }
+
+func (l *lane) maxSingles() int {
+	if l.writePressured() && !l.importPressured() {
+		return 0
+	}
+	return l.settings.LaneMaxSingles
+}
+
+func (l *lane) bulkThreshold() int {
+	if l.writePressured() {
+		return 0 // any waiting request goes by bulk import
+	}
+	return l.settings.LaneBulkThreshold
+}
+
+func (l *lane) report(ctx workflow.Context, sum messages.SyncSummary) {
+	if sum.WritePressure {
+		l.writePressureUntil = workflow.Now(ctx).Add(pressureHold)
+		l.in.Stats.PressureReports++
+	}
+	if sum.ImportPressure {
+		l.importPressureUntil = workflow.Now(ctx).Add(pressureHold)
+		l.in.Stats.PressureReports++
+	}
 }
 
 // Lane is one shard of the Dotdigital lane. Customers hand it their pending
@@ -55,6 +99,7 @@ type lane struct {
 // Dotdigital task queue with a priority key per class.
 func Lane(ctx workflow.Context, in LaneInput) error {
 	l := &lane{in: in, settings: in.Settings.WithDefaults(), pending: map[string]messages.LaneRequest{}}
+	l.now = func() time.Time { return workflow.Now(ctx) }
 	for _, r := range in.Pending {
 		l.pending[r.CustomerID] = r
 	}
@@ -64,6 +109,9 @@ func Lane(ctx workflow.Context, in LaneInput) error {
 	submitCh := workflow.GetSignalChannel(ctx, string(names.SignalLaneSubmit))
 	accept := func(r messages.LaneRequest) {
 		l.in.Stats.Requests++
+		if r.Pressured {
+			l.writePressureUntil = workflow.Now(ctx).Add(pressureHold)
+		}
 		if old, ok := l.pending[r.CustomerID]; ok {
 			l.in.Stats.Coalesced++
 			r = coalesce(old, r)
@@ -120,20 +168,21 @@ func coalesce(old, r messages.LaneRequest) messages.LaneRequest {
 }
 
 func (l *lane) canSingle() bool {
-	return len(l.pending) > 0 && l.singles < l.settings.LaneMaxSingles
+	return len(l.pending) > 0 && l.singles < l.maxSingles()
 }
 
 // canBulk: a backlog exists (more requests that a bulk import can carry
 // are waiting than the threshold) and a bulk slot is free. Below the
 // threshold, single writes drain the queue at the lowest latency.
 func (l *lane) canBulk() bool {
-	if len(l.pending) <= l.settings.LaneBulkThreshold || l.bulks >= l.settings.LaneMaxBulk {
+	threshold := l.bulkThreshold()
+	if len(l.pending) <= threshold || l.bulks >= l.settings.LaneMaxBulk {
 		return false
 	}
 	n := 0
 	for _, id := range sortedKeys(l.pending) {
 		if l.pending[id].Successor == "" {
-			if n++; n > l.settings.LaneBulkThreshold {
+			if n++; n > threshold {
 				return true
 			}
 		}
@@ -175,16 +224,25 @@ func (l *lane) ordered(n int) []messages.LaneRequest {
 	return all
 }
 
-// takeBulk removes up to n requests that a bulk import can serve. Requests
-// that hand a contact over to another key need single calls.
+// takeBulk removes up to n requests that a bulk import can serve: those of
+// the most urgent class only, so that a batch of orders is not held up by
+// the profile changes it would otherwise carry (the next batch takes them);
+// a lone request of the top class travels with the next class instead.
+// Requests that hand a contact over to another key need single calls.
 func (l *lane) takeBulk(n int) []messages.LaneRequest {
 	var out []messages.LaneRequest
+	var top customer.Class
 	for _, r := range l.ordered(len(l.pending)) {
 		if len(out) == n {
 			break
 		}
 		if r.Successor != "" {
 			continue
+		}
+		if len(out) == 0 {
+			top = r.Class
+		} else if r.Class != top && len(out) > 1 {
+			break
 		}
 		delete(l.pending, r.CustomerID)
 		out = append(out, r)
@@ -213,6 +271,7 @@ func (l *lane) startSingle(ctx workflow.Context, r messages.LaneRequest) {
 		var sum messages.SyncSummary
 		err := workflow.ExecuteActivity(actx, laneActivities.SyncCustomer, r).Get(ctx, &sum)
 		l.singles--
+		l.report(ctx, sum)
 		if err != nil {
 			l.fail(ctx, []messages.LaneRequest{r}, err)
 		}
@@ -235,6 +294,7 @@ func (l *lane) startBulk(ctx workflow.Context, batch []messages.LaneRequest) {
 		var sum messages.SyncSummary
 		err := workflow.ExecuteActivity(actx, laneActivities.SyncBatch, batch).Get(ctx, &sum)
 		l.bulks--
+		l.report(ctx, sum)
 		if err != nil {
 			l.fail(ctx, batch, err)
 		}
@@ -265,7 +325,7 @@ func (l *lane) historyFull(ctx workflow.Context) bool {
 }
 
 func (l *lane) status() LaneStatus {
-	s := LaneStatus{Shard: l.in.Shard, PendingByClass: map[string]int{}, OldestByClass: map[string]time.Time{},
+	s := LaneStatus{Shard: l.in.Shard, Pressured: l.pressured(), PendingByClass: map[string]int{}, OldestByClass: map[string]time.Time{},
 		SinglesInFlight: l.singles, BulkInFlight: l.bulks, Stats: l.in.Stats}
 	for _, id := range sortedKeys(l.pending) {
 		r := l.pending[id]

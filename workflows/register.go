@@ -26,4 +26,5 @@ func Register(w worker.Registry) {
 	w.RegisterWorkflowWithOptions(LagMonitor, workflow.RegisterOptions{Name: names.WorkflowLagMonitor})
 	w.RegisterWorkflowWithOptions(LagAlerts, workflow.RegisterOptions{Name: names.WorkflowAlerts})
 	w.RegisterWorkflowWithOptions(ExceptionsRegistry, workflow.RegisterOptions{Name: names.WorkflowExceptions})
+	w.RegisterWorkflowWithOptions(Backfill, workflow.RegisterOptions{Name: names.WorkflowBackfill})
 }

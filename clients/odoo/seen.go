@@ -176,10 +176,21 @@ func decodeSeen(str string) (seenSet, error) {
 }
 
 // fingerprint hashes a row's content. encoding/json sorts map keys, and the
-// decoded value types are stable, so equal content gives equal hashes.
+// decoded value types are stable, so equal content gives equal hashes. A
+// many-to-one counts by its id only: its display name is the target's
+// (renaming a partner must not make every order of the partner look changed).
 func fingerprint(r Record) uint32 {
 	h := fnv.New32a()
-	b, err := json.Marshal(map[string]any(r))
+	content := make(map[string]any, len(r))
+	for k, v := range r {
+		if pair, ok := v.([]any); ok && len(pair) == 2 {
+			if _, isName := pair[1].(string); isName {
+				v = pair[0]
+			}
+		}
+		content[k] = v
+	}
+	b, err := json.Marshal(content)
 	if err != nil {
 		// Only NaN/Inf floats fail, and XML-RPC cannot carry those.
 		return 0

@@ -184,14 +184,19 @@ func (a *App) startWorkers() error {
 			return workflows.LaneInput{Shard: shard, Settings: a.Settings}
 		},
 	}
-	wf := worker.New(a.Client, cfg.Temporal.Queues.Workflows, worker.Options{WorkerStopTimeout: 10 * time.Second})
+	// More pollers than the SDK default (2): a burst starts hundreds of
+	// customer workflows at once, and task pick-up latency is lag.
+	wf := worker.New(a.Client, cfg.Temporal.Queues.Workflows, worker.Options{WorkerStopTimeout: 10 * time.Second,
+		MaxConcurrentWorkflowTaskPollers: 8, MaxConcurrentActivityTaskPollers: 4})
 	workflows.Register(wf)
 	wf.RegisterActivity(activities.NewRouter(deps))
+	wf.RegisterActivity(activities.NewProbe(deps))
 	wf.RegisterActivity(activities.NewOps(deps, activities.OpsOptions{AlertWebhook: cfg.Lag.AlertWebhook,
 		AlertsInput: func() any { return workflows.LagAlertsInput{Settings: a.Settings} }}))
 	dd := worker.New(a.Client, cfg.Temporal.Queues.Dotdigital, worker.Options{
 		TaskQueueActivitiesPerSecond:       cfg.Dotdigital.TasksPerSecond,
 		MaxConcurrentActivityExecutionSize: cfg.Dotdigital.Concurrency,
+		MaxConcurrentActivityTaskPollers:   8,
 		WorkerStopTimeout:                  30 * time.Second,
 	})
 	dd.RegisterActivity(activities.NewLane(deps))

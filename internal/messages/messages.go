@@ -51,6 +51,9 @@ type LaneRequest struct {
 	// Successor: this customer lost its partners to that key; try to hand the
 	// contact over (email change) before anything else.
 	Successor string `json:"successor,omitempty"`
+	// Pressured: the customer saw the write budget under pressure when it
+	// chose the lane; the lane switches to bulk imports at once.
+	Pressured bool `json:"pressured,omitempty"`
 }
 
 // Outcome of a lane write.
@@ -79,6 +82,15 @@ type LaneResult struct {
 	Bulk       bool               `json:"bulk,omitempty"`
 	LastOrder  string             `json:"lastOrder,omitempty"`
 	Writes     int                `json:"writes,omitempty"` // API writes made
+	// WritePressure: the single-write budget ran low while writing; the
+	// customer sends its next writes through the lane (bulk) for a while.
+	WritePressure bool `json:"writePressure,omitempty"`
+}
+
+// DirectRequest is a customer's single write that bypasses the lane.
+type DirectRequest struct {
+	Request  LaneRequest       `json:"request"`
+	Snapshot customer.Snapshot `json:"snapshot"`
 }
 
 // Handover gives a customer the contact (and snapshot) of the customer its
@@ -123,6 +135,11 @@ type SyncSummary struct {
 	OK        int `json:"ok"`
 	Blocked   int `json:"blocked"`
 	Writes    int `json:"writes"`
+	// WritePressure: the budget of single writes ran low (or a call was
+	// retried) recently; ImportPressure: the budget of bulk imports did.
+	// The lane moves work to the other path while it lasts.
+	WritePressure  bool `json:"writePressure,omitempty"`
+	ImportPressure bool `json:"importPressure,omitempty"`
 }
 
 // SkippedPartner is an Odoo partner that cannot sync: it has no valid email.

@@ -55,6 +55,8 @@ const (
 	QueryExceptions Query = "exceptions"
 	// QueryAlerts returns the alerts workflow's incidents and last measurement.
 	QueryAlerts Query = "alerts"
+	// QueryCheckpoint returns the backfill's resumable checkpoint (progress and failed keys).
+	QueryCheckpoint Query = "checkpoint"
 )
 
 // Workflow type names (registered explicitly so renames of Go functions do not break history).

@@ -198,7 +198,8 @@ type memFigures struct {
 	customers  int
 	odooCalls  int
 	ddCalls    int
-	items      int
+	items      int // differences found, skipped partners left out
+	spilled    int64
 	runSeconds float64
 }
 
@@ -246,15 +247,21 @@ func measure(t testing.TB, src Sources, opts Options) memFigures {
 	}
 	_, inuse := liveHeap()
 	f.endInUse = inuse - baseInUse
-	f.customers, f.odooCalls, f.ddCalls, f.items = rep.Customers, rep.APICalls.Odoo, rep.APICalls.Dotdigital, len(rep.Items)
+	f.customers, f.odooCalls, f.ddCalls = rep.Customers, rep.APICalls.Odoo, rep.APICalls.Dotdigital
+	for k, n := range rep.Counts {
+		if k != KindSkippedPartner {
+			f.items += n
+		}
+	}
+	f.spilled = rep.SpilledBytes
 	runtime.KeepAlive(rep)
 	return f
 }
 
 func (f memFigures) log(t testing.TB, label string) {
 	t.Helper()
-	t.Logf("%s: %d customers in %.1fs; live heap over baseline (%d samples): p50 %.1f MiB, p95 %.1f MiB, peak %.1f MiB; in use at end %.1f MiB; calls per 1000 customers: Odoo %.1f, Dotdigital %.1f",
-		label, f.customers, f.runSeconds, f.samples, mib(f.p50), mib(f.p95), mib(f.peakLive), mib(f.endInUse),
+	t.Logf("%s: %d customers, %d differences, in %.1fs; live heap over baseline (%d samples): p50 %.1f MiB, p95 %.1f MiB, peak %.1f MiB; in use at end %.1f MiB; spilled %.0f MiB; calls per 1000 customers: Odoo %.1f, Dotdigital %.1f",
+		label, f.customers, f.items, f.runSeconds, f.samples, mib(f.p50), mib(f.p95), mib(f.peakLive), mib(f.endInUse), mib(f.spilled),
 		1000*float64(f.odooCalls)/float64(f.customers), 1000*float64(f.ddCalls)/float64(f.customers))
 }
 

@@ -250,6 +250,9 @@ func TestPlantedMismatches(t *testing.T) {
 		t.Errorf("VIP list item %+v", it)
 	}
 
+	if rep.SpilledBytes == 0 {
+		t.Error("nothing spilled to disk with 1 KiB spill buffers")
+	}
 	if rep.Customers != len(keys) || rep.Contacts != len(keys)-1+3 {
 		t.Errorf("customers %d contacts %d; want %d and %d", rep.Customers, rep.Contacts, len(keys), len(keys)+2)
 	}

@@ -103,6 +103,9 @@ type Report struct {
 	// sync cannot use as a key. Neither becomes an item.
 	OrphanRecords   int `json:"orphanRecords"`
 	UnkeyedContacts int `json:"unkeyedContacts"`
+	// SpilledBytes is the disk the run used for its sorted spill files
+	// (written, then removed).
+	SpilledBytes int64 `json:"spilledBytes"`
 	// Warnings say what could not be compared (a data field or list missing
 	// in Dotdigital, ...).
 	Warnings []string `json:"warnings,omitempty"`

@@ -161,6 +161,7 @@ func Run(ctx context.Context, src Sources, opts Options) (*Report, error) {
 	rep.Customers, rep.Partners = cmp.customers, od.partners
 	rep.Contacts, rep.Records = dd.contacts, dd.records
 	rep.OrphanRecords, rep.UnkeyedContacts = dd.orphans, dd.unkeyed
+	rep.SpilledBytes = dd.byKey.written + dd.byID.written + od.byKey.written
 	rep.APICalls = calls.snapshot()
 	rep.FinishedAt = time.Now().UTC()
 	return rep, nil

@@ -18,7 +18,11 @@ import (
 const maxFanIn = 64
 
 // runReadBuffer is the read buffer of one run: at most maxFanIn are open.
-const runReadBuffer = 16 << 10
+// runWriteBuffer is the buffer of the one run being written.
+const (
+	runReadBuffer  = 16 << 10
+	runWriteBuffer = 64 << 10
+)
 
 // pair is one spilled entry: the sort key and an opaque payload.
 type pair struct {
@@ -38,6 +42,8 @@ type sorter struct {
 	size  int
 	runs  []string
 	seq   int
+	// written counts the bytes written to run files, pre-merges included.
+	written int64
 }
 
 func newSorter(dir, name string, limit int) *sorter {
@@ -84,7 +90,7 @@ func (s *sorter) writeRun(fill func(*bufio.Writer) error) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	w := bufio.NewWriterSize(f, runReadBuffer)
+	w := bufio.NewWriterSize(f, runWriteBuffer)
 	if err := fill(w); err != nil {
 		f.Close()
 		return "", err
@@ -92,6 +98,9 @@ func (s *sorter) writeRun(fill func(*bufio.Writer) error) (string, error) {
 	if err := w.Flush(); err != nil {
 		f.Close()
 		return "", err
+	}
+	if info, err := f.Stat(); err == nil {
+		s.written += info.Size()
 	}
 	return path, f.Close()
 }

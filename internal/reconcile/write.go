@@ -26,7 +26,8 @@ func WriteText(w io.Writer, r *Report, perKind int) error {
 	fmt.Fprintf(&b, "Reconciliation %s (took %s)\n", r.StartedAt.Format("2006-01-02 15:04:05Z07:00"), took)
 	fmt.Fprintf(&b, "Odoo: %d customers, %d partners. Dotdigital: %d contacts, %d order records.\n",
 		r.Customers, r.Partners, r.Contacts, r.Records)
-	fmt.Fprintf(&b, "API calls: Odoo %d, Dotdigital %d.\n", r.APICalls.Odoo, r.APICalls.Dotdigital)
+	fmt.Fprintf(&b, "API calls: Odoo %d, Dotdigital %d. Spilled to disk: %.1f MiB.\n", r.APICalls.Odoo, r.APICalls.Dotdigital,
+		float64(r.SpilledBytes)/(1<<20))
 	if r.OrphanRecords > 0 {
 		fmt.Fprintf(&b, "Order records whose owner contact was not listed: %d.\n", r.OrphanRecords)
 	}
