@@ -77,7 +77,7 @@ func (l *Lane) SyncBatch(ctx context.Context, reqs []messages.LaneRequest) (mess
 	}
 	err = parallel(ctx, 16, len(items), func(ctx context.Context, i int) error {
 		it := items[i]
-		return l.tell(ctx, it.req.CustomerID, *it.result, it.req.Class)
+		return l.tell(ctx, it.req, *it.result)
 	})
 	for _, it := range items {
 		if it.result.Outcome == messages.OutcomeBlocked {

@@ -123,8 +123,9 @@ func (l *Lane) snapshotOf(ctx context.Context, customerID string) (customer.Snap
 
 // tell delivers a result to a customer workflow. Signal delivery failures
 // are retried by the caller's activity retry, so results are not lost.
-func (l *Lane) tell(ctx context.Context, customerID string, res messages.LaneResult, class customer.Class) error {
-	l.observe(ctx, res, class)
+func (l *Lane) tell(ctx context.Context, req messages.LaneRequest, res messages.LaneResult) error {
+	customerID := req.CustomerID
+	l.observe(ctx, res, req)
 	if err := l.temporal.SignalWorkflow(ctx, customerID, "", string(names.SignalLaneResult), res); err != nil {
 		return temporalError("signal customer", err)
 	}
@@ -132,20 +133,28 @@ func (l *Lane) tell(ctx context.Context, customerID string, res messages.LaneRes
 }
 
 // observe counts an outcome and records the lag of an acknowledged write.
-func (l *Lane) observe(ctx context.Context, res messages.LaneResult, class customer.Class) {
+// The lag runs from the oldest change the request carries (its Since: the
+// Odoo write_date, but never earlier than when the poller started watching,
+// so that an initial load is not counted as months of lag).
+func (l *Lane) observe(ctx context.Context, res messages.LaneResult, req messages.LaneRequest) {
+	class := req.Class
+	changed := req.Since
+	if changed.IsZero() {
+		changed = res.ChangeTime
+	}
 	if l.outcome != nil {
 		l.outcome.Add(ctx, 1, metric.WithAttributes(attribute.String("class", class.String()), attribute.String("outcome", string(res.Outcome))))
 	}
 	switch res.Outcome {
 	case messages.OutcomeOK:
 		var lag time.Duration
-		if !res.ChangeTime.IsZero() {
-			lag = res.AckAt.Sub(res.ChangeTime)
+		if !changed.IsZero() {
+			lag = res.AckAt.Sub(changed)
 		}
 		if l.lag != nil && lag > 0 {
 			l.lag.Record(ctx, lag.Seconds(), metric.WithAttributes(attribute.String("class", class.String()), attribute.Bool("bulk", res.Bulk)))
 		}
-		l.progress.Synced(res.ChangeTime, res.AckAt)
+		l.progress.Synced(changed, res.AckAt)
 	case messages.OutcomeBlocked:
 		l.progress.Blocked()
 	}

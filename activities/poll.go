@@ -153,6 +153,11 @@ func (p *Poll) PollChanges(ctx context.Context, req changes.PollRequest) (change
 	hints = append(hints, mergeHints...)
 	res.Stats.Merges = len(notes)
 
+	for i := range hints {
+		if hints[i].hint.ChangeTime.Before(req.WatchingSince) {
+			hints[i].hint.ChangeTime = req.WatchingSince
+		}
+	}
 	if err := p.route(ctx, hints); err != nil {
 		return res, err
 	}

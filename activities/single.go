@@ -23,7 +23,7 @@ import (
 func (l *Lane) WriteCustomer(ctx context.Context, in messages.DirectRequest) (messages.LaneResult, error) {
 	res, _, err := l.syncOne(ctx, in.Request, in.Snapshot)
 	if err == nil {
-		l.observe(ctx, res, in.Request.Class)
+		l.observe(ctx, res, in.Request)
 	}
 	return res, err
 }
@@ -42,11 +42,11 @@ func (l *Lane) SyncCustomer(ctx context.Context, req messages.LaneRequest) (mess
 	if err != nil {
 		if res.Outcome == messages.OutcomePartial {
 			// Keep what was acknowledged; the retry starts from there.
-			_ = l.tell(ctx, req.CustomerID, res, req.Class)
+			_ = l.tell(ctx, req, res)
 		}
 		return sum, err
 	}
-	if err := l.tell(ctx, req.CustomerID, res, req.Class); err != nil {
+	if err := l.tell(ctx, req, res); err != nil {
 		return sum, err
 	}
 	if res.Outcome == messages.OutcomeBlocked {

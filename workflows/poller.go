@@ -15,6 +15,8 @@ type PollerInput struct {
 	Cursors  changes.Cursors `json:"cursors"`
 	Stats    changes.Stats   `json:"stats"`
 	Pokes    []changes.Poke  `json:"pokes,omitempty"`
+	// WatchingSince is when this deployment's poller first polled.
+	WatchingSince time.Time `json:"watchingSince,omitempty"`
 }
 
 // PollerStatus is what the poller's progress query returns.
@@ -35,6 +37,9 @@ const maxPokeRetries = 4
 func Poller(ctx workflow.Context, in PollerInput) error {
 	s := in.Settings.WithDefaults()
 	st := PollerStatus{Cursors: in.Cursors, Stats: in.Stats}
+	if in.WatchingSince.IsZero() {
+		in.WatchingSince = workflow.Now(ctx)
+	}
 	pokes := append([]changes.Poke(nil), in.Pokes...)
 	if err := workflow.SetQueryHandler(ctx, string(names.QueryProgress), func() (PollerStatus, error) {
 		st.Pokes = len(pokes)
@@ -55,7 +60,7 @@ func Poller(ctx workflow.Context, in PollerInput) error {
 		batch := pokes
 		pokes = nil
 		var out changes.PollResult
-		if err := workflow.ExecuteActivity(actx, pollActivities.PollChanges, changes.PollRequest{Cursors: st.Cursors, Pokes: batch}).Get(ctx, &out); err != nil {
+		if err := workflow.ExecuteActivity(actx, pollActivities.PollChanges, changes.PollRequest{Cursors: st.Cursors, Pokes: batch, WatchingSince: in.WatchingSince}).Get(ctx, &out); err != nil {
 			// The activity retries transient errors itself; this is a
 			// non-retryable one (e.g. Odoo authentication). Wait and try
 			// again rather than end the singleton.
@@ -80,7 +85,7 @@ func Poller(ctx workflow.Context, in PollerInput) error {
 			for pokeCh.ReceiveAsync(&p) {
 				pokes = append(pokes, p)
 			}
-			return workflow.NewContinueAsNewError(ctx, names.WorkflowPoller, PollerInput{Settings: in.Settings, Cursors: st.Cursors, Stats: st.Stats, Pokes: pokes})
+			return workflow.NewContinueAsNewError(ctx, names.WorkflowPoller, PollerInput{Settings: in.Settings, Cursors: st.Cursors, Stats: st.Stats, Pokes: pokes, WatchingSince: in.WatchingSince})
 		}
 		if out.More {
 			continue // a backlog: page on at once

@@ -29,6 +29,10 @@ type Poke struct {
 type PollRequest struct {
 	Cursors Cursors `json:"cursors"`
 	Pokes   []Poke  `json:"pokes,omitempty"`
+	// WatchingSince is when the poller first polled. Changes older than that
+	// (the data that existed before the service ran) count their sync lag
+	// from then, not from their write_date.
+	WatchingSince time.Time `json:"watchingSince,omitempty"`
 }
 
 // PollResult is the output of one poll.
