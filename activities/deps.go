@@ -39,6 +39,8 @@ type Deps struct {
 	LaneInput func(laneID string) any
 	// RegistryInput builds the start argument of the exceptions registry.
 	RegistryInput func() any
+	// BackfillInput builds the start argument of the backfill.
+	BackfillInput func() any
 }
 
 // OrdersCollection is the Insight collection of orders (contact scope).

@@ -48,6 +48,7 @@ type Poll struct {
 	input     func(key string) any
 	// registryInput builds the start argument of the exceptions registry.
 	registryInput func() any
+	backfillInput func() any
 	overlap       time.Duration
 	logger        *slog.Logger
 	seen          metric.Int64Counter
@@ -57,7 +58,7 @@ type Poll struct {
 // NewPoll builds the change-capture activities.
 func NewPoll(d Deps) *Poll {
 	p := &Poll{odoo: d.Odoo, temporal: d.Temporal, namespace: d.Namespace, hasher: d.Hasher, queue: d.WorkflowQueue,
-		input: d.CustomerInput, registryInput: d.RegistryInput, overlap: d.Overlap, logger: d.Logger,
+		input: d.CustomerInput, registryInput: d.RegistryInput, backfillInput: d.BackfillInput, overlap: d.Overlap, logger: d.Logger,
 		excluded: newExclusions(d.Odoo)}
 	if d.Meter != nil {
 		p.seen, _ = d.Meter.Int64Counter("sync_changes_seen", metric.WithDescription("Odoo changes seen by the poller, by model"))
@@ -496,4 +497,37 @@ func (p *Poll) RecheckSkipped(ctx context.Context, ids []int64) ([]messages.Skip
 		heartbeat(ctx, start)
 	}
 	return out, nil
+}
+
+// BeginInitialLoad starts a fresh deployment: the poller's cursors are set
+// to Odoo's newest write_date (and newest message), so that it follows
+// changes from now on, and the Backfill workflow loads every existing
+// customer by bulk import (at the lowest priority, without a workflow per
+// customer). Changes during the backfill are caught by the poller's
+// overlap window; both paths write idempotently.
+func (p *Poll) BeginInitialLoad(ctx context.Context) (changes.Cursors, error) {
+	var cur changes.Cursors
+	var err error
+	for model, c := range map[string]*odoo.Cursor{"res.partner": &cur.Partners, "sale.order": &cur.Orders, "res.partner.category": &cur.Categories} {
+		if *c, err = p.odoo.StartCursor(ctx, model, odoo.Domain{}); err != nil {
+			return cur, temporalError("start cursor "+model, err)
+		}
+	}
+	ids, err := p.odoo.Search(ctx, "mail.message", odoo.Domain{}, odoo.ReadOptions{Limit: 1, Order: "id desc"})
+	if err != nil {
+		return cur, temporalError("newest message", err)
+	}
+	if len(ids) > 0 {
+		cur.MergeNoteID = ids[0]
+	}
+	if p.backfillInput != nil {
+		_, err := p.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID: names.BackfillWorkflowID, TaskQueue: p.queue,
+			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		}, names.WorkflowBackfill, p.backfillInput())
+		if err != nil {
+			return cur, temporalError("start backfill", err)
+		}
+	}
+	return cur, nil
 }

@@ -56,6 +56,12 @@ func Poller(ctx workflow.Context, in PollerInput) error {
 		}
 	})
 	actx := workflow.WithActivityOptions(ctx, odooActivityOptions(s, 10*time.Minute))
+	if in.Cursors == (changes.Cursors{}) && s.InitialLoad == "backfill" {
+		// A fresh deployment: load what exists by backfill, follow changes from now.
+		if err := workflow.ExecuteActivity(actx, pollActivities.BeginInitialLoad).Get(ctx, &st.Cursors); err != nil {
+			return err
+		}
+	}
 	for {
 		batch := pokes
 		pokes = nil

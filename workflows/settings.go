@@ -37,6 +37,8 @@ type Settings struct {
 	HandoverWait time.Duration `json:"handoverWait"`
 	// HistoryLimit forces continue-as-new of long-lived workflows.
 	HistoryLimit int `json:"historyLimit"`
+	// InitialLoad is "backfill" or "poll" (see config SYNC_INITIAL_LOAD).
+	InitialLoad string `json:"initialLoad,omitempty"`
 }
 
 // WithDefaults fills zero values.

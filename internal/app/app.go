@@ -167,6 +167,7 @@ func SettingsFrom(cfg *config.Config) workflows.Settings {
 		WorkflowQueue: cfg.Temporal.Queues.Workflows, DotdigitalQueue: cfg.Temporal.Queues.Dotdigital, OdooQueue: cfg.Temporal.Queues.Odoo,
 		PollInterval: cfg.Sync.PollInterval, Debounce: cfg.Sync.Debounce, IdleTimeout: cfg.Sync.IdleTimeout,
 		LaneShards: shards, LaneMaxBulk: maxBulk, ContactBatch: cfg.Dotdigital.ContactBatch,
+		InitialLoad: cfg.Sync.InitialLoad,
 	}.WithDefaults()
 }
 
@@ -179,6 +180,7 @@ func (a *App) startWorkers() error {
 		OdooConcurrency: cfg.Odoo.Concurrency, Logger: a.logger, Meter: a.tel.MeterProvider.Meter("odoo-dotdigital-sync"),
 		CustomerInput: func(key string) any { return workflows.CustomerInput{Key: key, Settings: a.Settings} },
 		RegistryInput: func() any { return workflows.ExceptionsInput{Settings: a.Settings} },
+		BackfillInput: func() any { return workflows.BackfillInput{Settings: a.Settings} },
 		LaneInput: func(laneID string) any {
 			shard, _ := strconv.Atoi(strings.TrimPrefix(laneID, names.LaneWorkflowIDPrefix))
 			return workflows.LaneInput{Shard: shard, Settings: a.Settings}

@@ -175,6 +175,7 @@ func (c *Checkpoint) Add(r PageResult, o Options) {
 	p := &c.Progress
 	p.Pages++
 	p.Partners += int64(r.Partners)
+	//workflowcheck:ignore (sums: the order does not matter)
 	for reason, n := range r.Skipped {
 		if p.Skipped == nil {
 			p.Skipped = map[string]int64{}

@@ -81,6 +81,10 @@ type Sync struct {
 	WebhookSecret string
 	Currency      string
 	CurrencyRates map[string]float64
+	// InitialLoad: "backfill" (a fresh deployment loads the existing
+	// customers by bulk import and polls from now on) or "poll" (the poller
+	// starts at the beginning of Odoo's history, a workflow per customer).
+	InitialLoad string
 }
 
 // Lag thresholds and alerting.
@@ -203,6 +207,7 @@ func LoadArgs(program string, args []string, getenv func(string) string) (*Confi
 	str(&vip, "vip-tags", "SYNC_VIP_TAGS", "VIP", "comma-separated Odoo tag names that set IS_VIP")
 	str(&c.Sync.IDSecret, "id-secret", "SYNC_ID_SECRET", "", "secret for customer workflow IDs (same on every worker and starter)")
 	str(&c.Sync.WebhookSecret, "webhook-secret", "SYNC_WEBHOOK_SECRET", "", "token Odoo webhooks must carry (?token=...); empty disables the receiver")
+	str(&c.Sync.InitialLoad, "initial-load", "SYNC_INITIAL_LOAD", "backfill", "first start: backfill (bulk-load existing customers, poll from now) or poll (poll all history)")
 	str(&c.Sync.Currency, "currency", "SYNC_CURRENCY", "EUR", "reporting currency of TOTAL_SPENT and AVG_ORDER")
 	str(&rates, "currency-rates", "SYNC_CURRENCY_RATES", "EUR=1,USD=0.92,GBP=1.17,CHF=1.05", "CODE=RATE into the reporting currency")
 
@@ -286,6 +291,9 @@ func (c *Config) Validate() error {
 		return errors.New("SYNC_ID_SECRET is required with an external Temporal cluster (the same on every worker and starter)")
 	case (c.Temporal.TLSCert == "") != (c.Temporal.TLSKey == ""):
 		return errors.New("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together")
+	}
+	if c.Sync.InitialLoad != "backfill" && c.Sync.InitialLoad != "poll" {
+		return fmt.Errorf("SYNC_INITIAL_LOAD=%q is not backfill or poll", c.Sync.InitialLoad)
 	}
 	if _, ok := c.Sync.CurrencyRates[strings.ToUpper(c.Sync.Currency)]; !ok {
 		return fmt.Errorf("SYNC_CURRENCY=%s has no rate in SYNC_CURRENCY_RATES", c.Sync.Currency)

@@ -16,6 +16,7 @@ import (
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/emulators/dotdigital/ddemu"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/emulators/odoo/odooemu"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/app"
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/backfill"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/config"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/names"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/shop"
@@ -124,14 +125,21 @@ func (d *Demo) statusLine(ctx context.Context, a *app.App, s *shop.Shop) {
 				backlog += ls.SinglesInFlight
 			}
 		}
+		load := ""
+		if v, err := a.Client.QueryWorkflow(ctx, names.BackfillWorkflowID, "", string(names.QueryProgress)); err == nil {
+			var bp backfill.Progress
+			if v.Get(&bp) == nil && !bp.Done {
+				load = fmt.Sprintf("initial load %.0f%% | ", bp.Percent())
+			}
+		}
 		synced, blocked := a.Progress.Counts()
 		st := d.dd.Stats()
 		actions := 0
 		for _, n := range s.Stats() {
 			actions += n
 		}
-		fmt.Fprintf(os.Stdout, "\rshop actions %d | changes seen %d | synced %d | blocked %d | backlog %d (orders %d) | lag p95 %s | Dotdigital calls %d (429: %d)   ",
-			actions, poller.Stats.Partners+poller.Stats.Orders+poller.Stats.Categories, synced, blocked, backlog, orders,
+		fmt.Fprintf(os.Stdout, "\r%sshop actions %d | changes seen %d | synced %d | blocked %d | backlog %d (orders %d) | lag p95 %s | Dotdigital calls %d (429: %d)   ",
+			load, actions, poller.Stats.Partners+poller.Stats.Orders+poller.Stats.Categories, synced, blocked, backlog, orders,
 			a.Progress.Percentile(0.95).Round(time.Millisecond), st.Calls, st.Status429)
 	}
 }

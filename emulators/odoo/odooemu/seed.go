@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // SeedStats says what a seeding run added.
@@ -144,12 +146,22 @@ func asciiLocal(s string) string {
 	return b.String()
 }
 
+// upperFirst upper-cases the first letter (a whole rune: the text may start
+// with a multi-byte letter such as "Ł").
+func upperFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
 // emailVariant writes the same address the way another checkout might.
 func (g *generator) emailVariant(email string) string {
 	local, domain, _ := strings.Cut(email, "@")
 	switch g.r.IntN(5) {
 	case 0:
-		return "  " + strings.ToUpper(local[:1]) + local[1:] + "@" + strings.ToUpper(domain[:1]) + domain[1:] + " "
+		return "  " + upperFirst(local) + "@" + upperFirst(domain) + " "
 	case 1:
 		return strings.ToUpper(email)
 	case 2:
