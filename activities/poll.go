@@ -155,8 +155,12 @@ func (p *Poll) PollChanges(ctx context.Context, req changes.PollRequest) (change
 	res.Stats.Merges = len(notes)
 
 	for i := range hints {
-		if hints[i].hint.ChangeTime.Before(req.WatchingSince) {
-			hints[i].hint.ChangeTime = req.WatchingSince
+		h := &hints[i].hint
+		switch {
+		case h.ChangeTime.IsZero():
+			h.ChangeTime = h.SeenAt // no Odoo time (tag renames, moves): lag counts from now
+		case h.ChangeTime.Before(req.WatchingSince):
+			h.ChangeTime = req.WatchingSince
 		}
 	}
 	if err := p.route(ctx, hints); err != nil {
@@ -512,6 +516,8 @@ func (p *Poll) BeginInitialLoad(ctx context.Context) (changes.Cursors, error) {
 		if *c, err = p.odoo.StartCursor(ctx, model, odoo.Domain{}); err != nil {
 			return cur, temporalError("start cursor "+model, err)
 		}
+		// The backfill covers what exists: no late-commit re-read below the start.
+		c.Floor = c.Since
 	}
 	ids, err := p.odoo.Search(ctx, "mail.message", odoo.Domain{}, odoo.ReadOptions{Limit: 1, Order: "id desc"})
 	if err != nil {

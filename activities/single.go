@@ -74,7 +74,11 @@ func (l *Lane) syncOne(ctx context.Context, req messages.LaneRequest, snap custo
 		return messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeOK, Snapshot: &snap, AckAt: now(), Class: req.Class}, 0, nil
 	}
 	d := customer.Build(c, l.mapping)
-	if !snap.ContactExists && worthAdopting(c) {
+	// A forced resync plans against what Dotdigital holds now, not the
+	// snapshot: it then also repairs changes made behind the sync's back
+	// (a deleted contact or record, a stray record, a list left), which is
+	// what reconciliation's heal relies on.
+	if req.Force || (!snap.ContactExists && worthAdopting(c)) {
 		if snap, err = l.adopt(ctx, d.Key); err != nil {
 			return messages.LaneResult{}, 0, err
 		}

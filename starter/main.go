@@ -49,6 +49,12 @@ type usageError struct{ msg string }
 
 func (u usageError) Error() string { return u.msg }
 
+// exitCode makes main exit with that code, printing nothing more (the
+// command printed its result).
+type exitCode int
+
+func (c exitCode) Error() string { return fmt.Sprintf("exit status %d", int(c)) }
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -86,6 +92,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	defer e.client.Close()
 	if err := cmd.run(e, cmdArgs); err != nil {
+		var code exitCode
+		if errors.As(err, &code) {
+			return int(code)
+		}
 		var u usageError
 		if errors.As(err, &u) {
 			fmt.Fprintf(stderr, "starter %s: %s\nusage: starter %s\n", rest[0], u.msg, cmd.usage)

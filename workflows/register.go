@@ -27,4 +27,5 @@ func Register(w worker.Registry) {
 	w.RegisterWorkflowWithOptions(LagAlerts, workflow.RegisterOptions{Name: names.WorkflowAlerts})
 	w.RegisterWorkflowWithOptions(ExceptionsRegistry, workflow.RegisterOptions{Name: names.WorkflowExceptions})
 	w.RegisterWorkflowWithOptions(Backfill, workflow.RegisterOptions{Name: names.WorkflowBackfill})
+	w.RegisterWorkflowWithOptions(Reconcile, workflow.RegisterOptions{Name: names.WorkflowReconcile})
 }

@@ -202,6 +202,7 @@ func (a *App) startWorkers() error {
 		WorkerStopTimeout:                  30 * time.Second,
 	})
 	dd.RegisterActivity(activities.NewLane(deps))
+	dd.RegisterActivity(activities.NewReconciler(deps, activities.ReconcileOptions{ReportDir: ReportDir(cfg)}))
 	od := worker.New(a.Client, cfg.Temporal.Queues.Odoo, worker.Options{
 		MaxConcurrentActivityExecutionSize: cfg.Odoo.Concurrency,
 		WorkerStopTimeout:                  30 * time.Second,

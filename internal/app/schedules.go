@@ -36,8 +36,12 @@ const lagMonitorTimeout = 15 * time.Minute
 // EnsureSchedules creates the lag monitor's schedule (every Lag.Interval,
 // overlap SKIP, a short catch-up window), or brings an existing one up to
 // date with the configuration (interval, thresholds, queues). An operator's
-// pause is kept. Idempotent: every worker may call it at start-up.
+// pause is kept. Idempotent: every worker may call it at start-up. It
+// also ensures the reconciliation schedule (EnsureReconcileSchedule).
 func EnsureSchedules(ctx context.Context, c client.Client, s workflows.Settings, cfg *config.Config) error {
+	if err := EnsureReconcileSchedule(ctx, c, s, cfg); err != nil {
+		return err
+	}
 	in := LagMonitorInput(cfg, s)
 	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: in.Interval}}}
 	action := &client.ScheduleWorkflowAction{

@@ -85,6 +85,11 @@ type Sync struct {
 	// customers by bulk import and polls from now on) or "poll" (the poller
 	// starts at the beginning of Odoo's history, a workflow per customer).
 	InitialLoad string
+	// Reconciliation: the schedule's interval (0 disables it), whether
+	// scheduled runs heal, where reports go ("": <DataDir>/reports).
+	ReconcileInterval time.Duration
+	ReconcileHeal     bool
+	ReportDir         string
 }
 
 // Lag thresholds and alerting.
@@ -210,6 +215,17 @@ func LoadArgs(program string, args []string, getenv func(string) string) (*Confi
 	str(&c.Sync.InitialLoad, "initial-load", "SYNC_INITIAL_LOAD", "backfill", "first start: backfill (bulk-load existing customers, poll from now) or poll (poll all history)")
 	str(&c.Sync.Currency, "currency", "SYNC_CURRENCY", "EUR", "reporting currency of TOTAL_SPENT and AVG_ORDER")
 	str(&rates, "currency-rates", "SYNC_CURRENCY_RATES", "EUR=1,USD=0.92,GBP=1.17,CHF=1.05", "CODE=RATE into the reporting currency")
+	dur(&c.Sync.ReconcileInterval, "reconcile-interval", "SYNC_RECONCILE_INTERVAL", 24*time.Hour, "how often the reconciliation schedule runs (0 disables it)")
+	reconcileHeal := true // default on: resyncs are the lowest priority work
+	if v := getenv("SYNC_RECONCILE_HEAL"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("SYNC_RECONCILE_HEAL=%q is not a boolean", v))
+		}
+		reconcileHeal = b
+	}
+	fs.BoolVar(&c.Sync.ReconcileHeal, "reconcile-heal", reconcileHeal, "scheduled reconciliations resync each healable difference ($SYNC_RECONCILE_HEAL)")
+	str(&c.Sync.ReportDir, "report-dir", "SYNC_REPORT_DIR", "", "reconciliation reports (default <SYNC_DATA_DIR>/reports)")
 
 	dur(&c.Lag.Orders, "lag-orders", "SYNC_LAG_ORDERS", 5*time.Minute, "order sync lag alert threshold")
 	dur(&c.Lag.Profiles, "lag-profiles", "SYNC_LAG_PROFILES", 30*time.Minute, "profile sync lag alert threshold")

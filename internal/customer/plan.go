@@ -36,11 +36,14 @@ func (p Plan) Empty() bool {
 }
 
 // PlanFor compares desired with what was written. With force, everything is
-// rewritten (resync), as if nothing had been written before.
+// rewritten (resync), as if nothing had been written before, lists
+// included (re-adding is idempotent and repairs a membership removed in
+// Dotdigital); records and lists the snapshot holds that are no longer
+// desired are still deleted and left.
 func PlanFor(d Desired, s Snapshot, force bool) Plan {
+	written := s
 	if force {
-		s = Snapshot{ContactExists: s.ContactExists, Email: s.Email, Lists: s.Lists}
-		s.Orders = nil
+		s = Snapshot{ContactExists: s.ContactExists, Email: s.Email}
 	}
 	p := Plan{NewContact: !s.ContactExists, Fields: map[string]any{}}
 	for name, v := range d.Fields {
@@ -66,14 +69,15 @@ func PlanFor(d Desired, s Snapshot, force bool) Plan {
 		}
 	}
 	sort.Slice(p.Orders, func(i, j int) bool { return p.Orders[i].Key < p.Orders[j].Key })
-	for key := range s.Orders {
+	for key := range written.Orders {
 		if _, ok := d.Orders[key]; !ok {
 			p.DeleteOrders = append(p.DeleteOrders, key)
 			p.raise(ClassOrder)
 		}
 	}
 	sort.Strings(p.DeleteOrders)
-	p.AddLists, p.RemoveLists = diffSorted(d.Lists, s.Lists)
+	p.AddLists, _ = diffSorted(d.Lists, s.Lists)
+	_, p.RemoveLists = diffSorted(d.Lists, written.Lists)
 	if len(p.AddLists)+len(p.RemoveLists) > 0 {
 		p.raise(ClassStatus)
 	}

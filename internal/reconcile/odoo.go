@@ -31,6 +31,7 @@ type odooSide struct {
 	byKey    *sorter
 	skipped  func(Item) error
 	progress func(partners int)
+	exclude  map[int64]bool // not customers (Options.ExcludePartners)
 
 	partnerFields, orderFields []string
 	states                     []string
@@ -122,6 +123,9 @@ func (s *odooSide) page(ctx context.Context, recs []odoo.Record) error {
 	ids := make([]int64, 0, len(recs))
 	for _, r := range recs {
 		p := odoo.PartnerFromRecord(r)
+		if s.exclude[p.ID] {
+			continue
+		}
 		key, reason := p.Key()
 		if key == "" {
 			if err := s.skipped(Item{Kind: KindSkippedPartner, PartnerIDs: []int64{p.ID}, Detail: string(reason)}); err != nil {

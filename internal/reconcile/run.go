@@ -60,6 +60,10 @@ type Options struct {
 	// SpillBytes is how much each of the three spill sorters keeps in memory
 	// before it writes a sorted run to disk. Default DefaultSpillBytes.
 	SpillBytes int
+	// ExcludePartners are partner ids that are not customers (the Odoo
+	// companies' own partners, internal users): the sync never sends them,
+	// so they are neither compared nor reported (still counted in Partners).
+	ExcludePartners map[int64]bool
 }
 
 func (o Options) withDefaults() Options {
@@ -123,7 +127,7 @@ func Run(ctx context.Context, src Sources, opts Options) (*Report, error) {
 	calls := newCallCounter()
 	dd := &dotdigitalSide{dd: src.Dotdigital, calls: calls, warn: col.warn, pageSize: min(opts.PageSize, maxDotdigitalPage),
 		byKey: newSorter(dir, "dd-key", opts.SpillBytes), byID: newSorter(dir, "dd-id", opts.SpillBytes)}
-	od := &odooSide{odoo: src.Odoo, calls: calls, pageSize: opts.PageSize,
+	od := &odooSide{odoo: src.Odoo, calls: calls, pageSize: opts.PageSize, exclude: opts.ExcludePartners,
 		byKey: newSorter(dir, "odoo-key", opts.SpillBytes), skipped: col.add}
 
 	if err := dd.prepare(ctx, opts.managedLists()); err != nil {

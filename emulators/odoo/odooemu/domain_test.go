@@ -1,6 +1,7 @@
 package odooemu_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -178,5 +179,23 @@ func TestOrderLimitOffset(t *testing.T) {
 	}
 	if _, ok := fg["email_normalized"]; !ok {
 		t.Fatal("fields_get lacks email_normalized")
+	}
+}
+
+// Regression: 'write_date desc' without an upper bound used to return no
+// rows (the open upper bound overflowed in the index walk).
+func TestNewestFirstWithoutBound(t *testing.T) {
+	e, err := odooemu.New(odooemu.Options{SeedCustomers: 20, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Call(context.Background(), "res.partner", "search_read", []any{[]any{}},
+		map[string]any{"fields": []any{"write_date"}, "limit": int64(3), "order": "write_date desc, id desc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := res.([]any)
+	if len(rows) != 3 {
+		t.Fatalf("got %d rows, want 3", len(rows))
 	}
 }

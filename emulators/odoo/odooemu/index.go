@@ -112,11 +112,15 @@ func (x *orderedIndex) ascendFrom(from okey, fn func(okey) bool) {
 
 // descendFrom calls fn for keys <= from in descending order until fn is false.
 func (x *orderedIndex) descendFrom(from okey, fn func(okey) bool) {
-	after := okey{from.t, from.id + 1}
-	if from.id == math.MaxInt64 {
-		after = okey{from.t + 1, math.MinInt64}
+	var ci, i int
+	switch {
+	case from.t == math.MaxInt64 && from.id == math.MaxInt64:
+		ci = len(x.chunks) // from the very end (t+1 would overflow)
+	case from.id == math.MaxInt64:
+		ci, i = x.locate(okey{from.t + 1, math.MinInt64})
+	default:
+		ci, i = x.locate(okey{from.t, from.id + 1})
 	}
-	ci, i := x.locate(after)
 	if ci == len(x.chunks) {
 		if ci == 0 {
 			return
