@@ -154,7 +154,7 @@ func (l *Lane) observe(ctx context.Context, res messages.LaneResult, req message
 		if l.lag != nil && lag > 0 {
 			l.lag.Record(ctx, lag.Seconds(), metric.WithAttributes(attribute.String("class", class.String()), attribute.Bool("bulk", res.Bulk)))
 		}
-		l.progress.Synced(changed, res.AckAt)
+		l.progress.Synced(class.String(), changed, res.AckAt)
 	case messages.OutcomeBlocked:
 		l.progress.Blocked()
 	}

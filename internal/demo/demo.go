@@ -138,9 +138,9 @@ func (d *Demo) statusLine(ctx context.Context, a *app.App, s *shop.Shop) {
 		for _, n := range s.Stats() {
 			actions += n
 		}
-		fmt.Fprintf(os.Stdout, "\r%sshop actions %d | changes seen %d | synced %d | blocked %d | backlog %d (orders %d) | lag p95 %s | Dotdigital calls %d (429: %d)   ",
+		fmt.Fprintf(os.Stdout, "\r%sshop actions %d | changes seen %d | synced %d | blocked %d | backlog %d (orders %d) | lag p95 orders %s, profiles %s | Dotdigital calls %d (429: %d)   ",
 			load, actions, poller.Stats.Partners+poller.Stats.Orders+poller.Stats.Categories, synced, blocked, backlog, orders,
-			a.Progress.Percentile(0.95).Round(time.Millisecond), st.Calls, st.Status429)
+			a.Progress.Percentile("order", 0.95).Round(time.Millisecond), a.Progress.Percentile("profile", 0.95).Round(time.Millisecond), st.Calls, st.Status429)
 	}
 }
 

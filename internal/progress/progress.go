@@ -19,17 +19,30 @@ type Tracker struct {
 	synced  atomic.Int64
 	blocked atomic.Int64
 	mu      sync.Mutex
-	lags    []time.Duration
-	next    int
+	lags    map[string]*ring // by priority class (order, status, profile)
+}
+
+type ring struct {
+	lags []time.Duration
+	next int
+}
+
+func (r *ring) add(d time.Duration) {
+	if len(r.lags) < window {
+		r.lags = append(r.lags, d)
+		return
+	}
+	r.lags[r.next] = d
+	r.next = (r.next + 1) % window
 }
 
 // New returns an empty tracker.
-func New() *Tracker { return &Tracker{start: time.Now(), lags: make([]time.Duration, 0, window)} }
+func New() *Tracker { return &Tracker{start: time.Now(), lags: map[string]*ring{}} }
 
 // Synced records an acknowledged customer write. Its lag counts in the
 // percentiles only for changes made after the tracker started: the first
 // sync of old data (an initial load) says nothing about live lag.
-func (t *Tracker) Synced(changed, acked time.Time) {
+func (t *Tracker) Synced(class string, changed, acked time.Time) {
 	if t == nil {
 		return
 	}
@@ -40,12 +53,12 @@ func (t *Tracker) Synced(changed, acked time.Time) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(t.lags) < window {
-		t.lags = append(t.lags, lag)
-		return
+	r, ok := t.lags[class]
+	if !ok {
+		r = &ring{}
+		t.lags[class] = r
 	}
-	t.lags[t.next] = lag
-	t.next = (t.next + 1) % window
+	r.add(lag)
 }
 
 // Blocked records a customer parked as blocked.
@@ -63,13 +76,16 @@ func (t *Tracker) Counts() (synced, blocked int64) {
 	return t.synced.Load(), t.blocked.Load()
 }
 
-// Percentile returns the q-quantile (0..1) of the recent lags.
-func (t *Tracker) Percentile(q float64) time.Duration {
+// Percentile returns the q-quantile (0..1) of the recent lags of a class.
+func (t *Tracker) Percentile(class string, q float64) time.Duration {
 	if t == nil {
 		return 0
 	}
 	t.mu.Lock()
-	s := append([]time.Duration(nil), t.lags...)
+	var s []time.Duration
+	if r, ok := t.lags[class]; ok {
+		s = append(s, r.lags...)
+	}
 	t.mu.Unlock()
 	if len(s) == 0 {
 		return 0
