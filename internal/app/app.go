@@ -136,7 +136,13 @@ func (a *App) buildClients() error {
 		return fmt.Errorf("odoo client: %w", err)
 	}
 	a.pacer = activities.NewPacer()
+	// Every Dotdigital call is counted by tier and outcome (sync_dotdigital_calls).
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = 64
+	ddHTTP := &http.Client{Transport: telemetry.NewCountingTransport(transport, a.tel.MeterProvider.Meter("odoo-dotdigital-sync"),
+		"sync_dotdigital_calls", "dotdigital")}
 	a.Dotdigital, err = dotdigital.New(dotdigital.Config{
+		HTTPClient:  ddHTTP,
 		OnRateLimit: a.pacer.Observe,
 		APIUser:     cfg.Dotdigital.APIUser, APIPassword: cfg.Dotdigital.APIPassword, Endpoint: cfg.Dotdigital.Endpoint,
 		DiscoveryURL: cfg.Dotdigital.DiscoveryURL,
