@@ -46,7 +46,9 @@ type stackOptions struct {
 	// seedCustomers are generated in Odoo before the service starts; the
 	// service's initial load (backfill) brings them to Dotdigital.
 	seedCustomers int
-	configure     func(*config.Config)
+	// prepare adds data to Odoo before the service starts.
+	prepare   func(*odooemu.Emulator) error
+	configure func(*config.Config)
 }
 
 // stack is the real service in this process, as e2e/stack_test.go starts
@@ -83,8 +85,10 @@ func startStack(ctx context.Context, e *env, o stackOptions) (*stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Seeded data ends ten minutes ago: older than the poller's overlap
+	// window, so that the initial load alone brings it over.
 	odooOpts := odooemu.Options{DB: odooDB, Login: odooLogin, Password: odooPassword, Version: e.opts.odooVersion,
-		SeedCustomers: o.seedCustomers, Seed: e.opts.seed, Logger: e.logger}
+		SeedCustomers: o.seedCustomers, Seed: e.opts.seed, SeedEnd: time.Now().Add(-10 * time.Minute).Truncate(time.Minute), Logger: e.logger}
 	if o.webhooks {
 		odooOpts.WebhookURL = "http://" + httpAddr + "/webhooks/odoo?token=" + webhookToken
 	}
@@ -95,6 +99,11 @@ func startStack(ctx context.Context, e *env, o stackOptions) (*stack, error) {
 		return nil, err
 	}
 	s.closers = append(s.closers, func() { _ = s.Odoo.Close() })
+	if o.prepare != nil {
+		if err := o.prepare(s.Odoo); err != nil {
+			return nil, fmt.Errorf("prepare Odoo: %w", err)
+		}
+	}
 	ddo := o.dd
 	ddo.APIUser, ddo.APIPassword, ddo.Logger = ddUser, ddPassword, e.logger
 	if ddo.ImportDelay == 0 {
