@@ -20,8 +20,10 @@ import (
 )
 
 func init() {
-	commands["status"] = command{usage: "status <email>", help: "a customer's partners, last synced values, pending work, last error, lag", run: statusCmd}
-	commands["resync"] = command{usage: "resync <email> | --all | --tag NAME | --since TIME", help: "force a full rewrite of customers (low priority)", run: resyncCmd}
+	commands["status"] = command{usage: "status <email>", help: "a customer's partners, last synced values, pending work, last error, lag", run: statusCmd,
+		check: func(args []string) error { _, err := emailArg(args); return err }}
+	commands["resync"] = command{usage: "resync <email> | --all | --tag NAME | --since TIME", help: "force a full rewrite of customers (low priority)", run: resyncCmd,
+		check: checkResync}
 }
 
 func emailArg(args []string) (string, error) {
@@ -121,4 +123,24 @@ func joinInts(ids []int64) string {
 		return "none"
 	}
 	return strings.Join(parts, ", ")
+}
+
+func checkResync(args []string) error {
+	if len(args) == 1 && !strings.HasPrefix(args[0], "-") {
+		_, err := emailArg(args)
+		return err
+	}
+	for i, a := range args {
+		if (a == "--since" || a == "-since") && i+1 < len(args) {
+			if _, err := parseTime(args[i+1]); err != nil {
+				return err
+			}
+		}
+		if v, ok := strings.CutPrefix(a, "--since="); ok {
+			if _, err := parseTime(v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -40,6 +40,9 @@ type command struct {
 	usage string
 	help  string
 	run   func(e *env, args []string) error
+	// check validates the arguments before connecting, so that bad input
+	// gets its own clear error (exit 2) even when Temporal is unreachable.
+	check func(args []string) error
 }
 
 var commands = map[string]command{}
@@ -86,6 +89,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	e := &env{ctx: ctx, cfg: cfg, out: stdout, settings: app.SettingsFrom(cfg)}
 	cmdArgs, jsonOut := stripJSON(rest[1:])
 	e.json = jsonOut
+	if cmd.check != nil {
+		if err := cmd.check(cmdArgs); err != nil {
+			fmt.Fprintf(stderr, "starter %s: %s\nusage: starter %s\n", rest[0], err, cmd.usage)
+			return 2
+		}
+	}
 	if err := e.connect(); err != nil {
 		fmt.Fprintln(stderr, "starter:", err)
 		return 1
