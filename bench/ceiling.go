@@ -94,7 +94,8 @@ func runCeiling(ctx context.Context, e *env) *ScenarioResult {
 		ratio := syncRate / baseRate
 		res.add(infoMetric("sync / baseline", ratio, "ratio", fmt.Sprintf("%.2f", ratio), "share of the bare engine's rate the whole path reaches"))
 	}
-	applyVerification(res, verifyStack(ctx, s))
+	sum, verr := verifyStack(ctx, s)
+	applyVerification(res, sum, verr)
 	return res
 }
 

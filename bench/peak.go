@@ -156,7 +156,8 @@ func runPeak(ctx context.Context, e *env) *ScenarioResult {
 	if err := waitQuiet(ctx, s.App.Client, s.Cfg.Temporal.Namespace, s.Cfg.Dotdigital.LaneShards, tf.lastChange(), 3*time.Minute); err != nil {
 		res.fail("%v", err)
 	}
-	applyVerification(res, verifyStack(ctx, s))
+	sum, verr := verifyStack(ctx, s)
+	applyVerification(res, sum, verr)
 	return res
 }
 

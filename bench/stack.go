@@ -32,9 +32,9 @@ const (
 
 // env is what every scenario shares: flags, logger, temporary directory.
 type env struct {
-	opts    *options
-	logger  *slog.Logger // the service's logger (discarded unless --verbose)
-	dir     string
+	opts     *options
+	logger   *slog.Logger // the service's logger (discarded unless --verbose)
+	dir      string
 	progress func(format string, args ...any)
 }
 

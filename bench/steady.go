@@ -117,7 +117,8 @@ func steadyRun(ctx context.Context, e *env, webhooks bool) *ScenarioResult {
 		res.fail("%v", err)
 	}
 	res.add(countMetric("blocked customers", blockedCustomers(ctx, s.App.Client, s.Cfg.Temporal.Namespace), "customers parked on a rejection"))
-	applyVerification(res, verifyStack(ctx, s))
+	sum, verr := verifyStack(ctx, s)
+	applyVerification(res, sum, verr)
 	return res
 }
 

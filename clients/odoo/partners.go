@@ -94,10 +94,14 @@ func (c *Client) partnerFields(ctx context.Context) ([]string, error) {
 // keysPerCall bounds the ilike terms of one PartnersByKeys call.
 const keysPerCall = 100
 
+// ilikeFallbackKeys: see PartnersByKeys.
+const ilikeFallbackKeys = 10
+
 // PartnersByKeys returns every partner, archived ones included, whose
 // customer key (identity.Key of email_normalized and email) is one of keys.
-// It searches email_normalized in keys OR email ilike each key, then keeps
-// only exact key matches (ilike also finds "xa@b.com" for "a@b.com").
+// It searches email_normalized in keys OR (for up to ilikeFallbackKeys keys)
+// email ilike each key, then keeps only exact key matches (ilike also finds
+// "xa@b.com" for "a@b.com").
 func (c *Client) PartnersByKeys(ctx context.Context, keys []string) ([]Partner, error) {
 	want := map[string]bool{}
 	var norm []string
@@ -119,8 +123,15 @@ func (c *Client) PartnersByKeys(ctx context.Context, keys []string) ([]Partner, 
 	for start := 0; start < len(norm); start += keysPerCall {
 		batch := norm[start:min(start+keysPerCall, len(norm))]
 		ors := []Domain{Term("email_normalized", OpIn, batch)}
-		for _, k := range batch {
-			ors = append(ors, Term("email", OpILike, k))
+		// The free-text fallback (partners whose email Odoo could not
+		// normalise but that hold the address) costs a scan of every partner
+		// per key, in Odoo as in the emulator: only small lookups (a single
+		// customer's sync) afford it; bulk lookups rely on email_normalized,
+		// which Odoo computes for every partner with a valid email.
+		if len(norm) <= ilikeFallbackKeys {
+			for _, k := range batch {
+				ors = append(ors, Term("email", OpILike, k))
+			}
 		}
 		recs, err := c.searchReadAll(ctx, ModelPartner, Or(ors...), fields, withArchived(nil))
 		if err != nil {
