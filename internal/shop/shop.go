@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -232,21 +231,20 @@ func (s *Shop) Signup(ctx context.Context) error {
 	}
 	p := s.customers[s.rng.Intn(len(s.customers))]
 	s.mu.Unlock()
-	site, company := s.pickSite()
-	// Sign-up makes a new account partner with the guest's email (Odoo does
-	// not look guests up by email), then the portal user on it.
-	vals := map[string]any{"name": p.name, "email": strings.ToUpper(p.email[:1]) + p.email[1:], "company_id": company}
-	if site != 0 {
-		vals["website_id"] = site
-	}
-	pid, err := s.odoo.Create(ctx, "res.partner", vals)
+	_, company := s.pickSite()
+	// A free sign-up makes a portal user, whose new account partner carries
+	// the guest's email in another case (Odoo does not look guests up by
+	// email): one more partner for the same customer.
+	uid, err := s.odoo.Create(ctx, "res.users", map[string]any{"name": p.name, "login": p.email, "email": strings.ToUpper(p.email[:1]) + p.email[1:],
+		"share": true, "company_id": company, "company_ids": []any{[]any{6, 0, []int64{company}}}})
 	if err != nil {
 		return fmt.Errorf("sign up: %w", err)
 	}
-	if _, err := s.odoo.Create(ctx, "res.users", map[string]any{"name": p.name, "login": p.email + "." + strconv.FormatInt(pid, 10), "partner_id": pid,
-		"share": true, "company_id": company, "company_ids": []any{[]any{6, 0, []int64{company}}}}); err != nil {
-		return fmt.Errorf("sign up: %w", err)
+	users, err := s.odoo.Read(ctx, "res.users", []int64{uid}, []string{"partner_id"})
+	if err != nil || len(users) == 0 {
+		return fmt.Errorf("sign up: read user: %w", err)
 	}
+	pid := users[0].Many2One("partner_id").ID
 	s.mu.Lock()
 	s.partners = append(s.partners, pid)
 	s.mu.Unlock()

@@ -114,6 +114,36 @@ func (s *store) defineUsers() {
 	m.fields["name"].sortAs = "partner_id"
 	displayField(b, func(c *callCtx, m *model, r int32) string { return m.fields["name"].compute(c, m, r).(string) }, "partner_id.name")
 	b.logAccess()
+	// _inherits: a user created without partner_id gets a new partner made
+	// from its name and email (as Odoo's res.users.create does); the
+	// company defaults to the caller's current company.
+	m.prepareCreate = func(c *callCtx, vals map[string]any) error {
+		if _, ok := vals["company_id"]; !ok {
+			vals["company_id"] = int64(1)
+		}
+		if pid, ok := vals["partner_id"]; ok && pid != nil && pid != false {
+			delete(vals, "name")
+			delete(vals, "email")
+			return nil
+		}
+		pv := map[string]any{"company_id": vals["company_id"]}
+		if n, ok := vals["name"]; ok {
+			pv["name"] = n
+		} else {
+			pv["name"] = vals["login"]
+		}
+		if e, ok := vals["email"]; ok {
+			pv["email"] = e
+		}
+		delete(vals, "name")
+		delete(vals, "email")
+		pid, err := c.createOne(c.s.models["res.partner"], pv)
+		if err != nil {
+			return err
+		}
+		vals["partner_id"] = pid
+		return nil
+	}
 	m.afterWrite = func(c *callCtx, r int32, changed map[string]bool, created bool) error {
 		if created || changed["partner_id"] || changed["share"] || changed["active"] {
 			return c.recomputePartnerShare(m.i64("partner_id", r))
