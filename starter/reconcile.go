@@ -23,7 +23,7 @@ import (
 func init() {
 	commands["reconcile"] = command{usage: "reconcile [--heal] [--no-wait]",
 		help: "compare Odoo with Dotdigital and report the differences; --heal resyncs the healable ones (exit 3: differences found)",
-		run:  reconcileCmd}
+		run:  reconcileCmd, check: func(args []string) error { _, err := parseReconcileArgs(args); return err }}
 }
 
 // exitDifferences is the exit code of a reconciliation that found
@@ -38,27 +38,39 @@ type reconcileJSON struct {
 	reconcile.Summary
 }
 
-func reconcileCmd(e *env, args []string) error {
+type reconcileArgs struct {
+	heal, wait bool
+}
+
+func parseReconcileArgs(args []string) (reconcileArgs, error) {
 	fs := flag.NewFlagSet("reconcile", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	heal := fs.Bool("heal", false, "send a forced resync (lowest priority) to every customer with a healable difference")
 	wait := fs.Bool("wait", true, "wait for the result (--wait=false or --no-wait: print the workflow ID and return)")
 	noWait := fs.Bool("no-wait", false, "start the run and return at once")
 	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+		return reconcileArgs{}, usageError{err.Error()}
 	}
 	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+		return reconcileArgs{}, usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	return reconcileArgs{heal: *heal, wait: *wait && !*noWait}, nil
+}
+
+func reconcileCmd(e *env, args []string) error {
+	a, err := parseReconcileArgs(args)
+	if err != nil {
+		return err
 	}
 	id := names.ReconcileScheduleID + "-manual-" + time.Now().UTC().Format("20060102T150405Z") + "-" + uuid.NewString()[:8]
 	run, err := e.client.ExecuteWorkflow(e.ctx, client.StartWorkflowOptions{
 		ID: id, TaskQueue: e.settings.WorkflowQueue, WorkflowExecutionTimeout: app.ReconcileWorkflowTimeout,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-	}, names.WorkflowReconcile, workflows.ReconcileInput{Settings: e.settings, Heal: *heal})
+	}, names.WorkflowReconcile, workflows.ReconcileInput{Settings: e.settings, Heal: a.heal})
 	if err != nil {
 		return fmt.Errorf("start reconciliation: %w", err)
 	}
-	if *noWait || !*wait {
+	if !a.wait {
 		return e.report(map[string]any{"workflowId": id, "runId": run.GetRunID()},
 			"reconciliation started as workflow "+id+" (the result: Temporal Web UI, or its report files on the worker)")
 	}

@@ -30,7 +30,7 @@ func TestReconcileRunsTheActivityAtTheLowestPriorityAndReturnsItsSummary(t *test
 	var info activity.Info
 	want := reconcile.Summary{Mismatches: 2, Heal: true, Healed: 1, Files: reconcile.Files{JSON: "/r/a.json"},
 		Report: reconcile.Report{Counts: map[reconcile.Kind]int{reconcile.KindMissing: 1, reconcile.KindOnlyInDotdigital: 1},
-			Items: []reconcile.Item{{Kind: reconcile.KindMissing, Key: "ann@example.com"}, {Kind: reconcile.KindOnlyInDotdigital, Key: "ghost@example.com"}},
+			Items:           []reconcile.Item{{Kind: reconcile.KindMissing, Key: "ann@example.com"}, {Kind: reconcile.KindOnlyInDotdigital, Key: "ghost@example.com"}},
 			MaxItemsPerKind: 20}}
 	env.OnActivity(reconcileActivities.Reconcile, mock.Anything, mock.Anything).Return(
 		func(ctx context.Context, req activities.ReconcileRequest) (reconcile.Summary, error) {
