@@ -28,9 +28,9 @@ func TestSmoke(t *testing.T) {
 		t.Skip("starts the service several times")
 	}
 	opts, err := parseFlags([]string{"--scenario", "all", "--json", "", "--customers", "300",
-		"--steady-duration", "4s", "--steady-rate", "3", "--steady-customers", "100", "--poll-interval", "1s", "--debounce", "500ms",
-		"--peak-duration", "4s", "--peak-profiles", "20", "--peak-edits", "2", "--peak-window", "2s", "--peak-limit-low", "10", "--peak-limit-medium", "4",
-		"--memory-duration", "3s", "--ceiling-changes", "40", "--import-delay", "100ms"}, os.Stderr)
+		"--steady-duration", "3s", "--steady-rate", "3", "--steady-customers", "100", "--steady-variants", "webhooks", "--poll-interval", "1s", "--debounce", "500ms",
+		"--peak-duration", "2s", "--peak-profiles", "10", "--peak-edits", "2", "--peak-window", "2s", "--peak-limit-low", "20", "--peak-limit-medium", "10",
+		"--memory-duration", "2s", "--ceiling-changes", "40", "--import-delay", "100ms"}, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestSmoke(t *testing.T) {
 	for _, s := range rep.Scenarios {
 		names[s.Name] = s
 	}
-	for _, want := range []string{"steady/webhooks", "steady/polling", scPeak, scBackfill, scMemory, scCeiling} {
+	for _, want := range []string{"steady/webhooks", scPeak, scBackfill, scMemory, scCeiling} {
 		s := names[want]
 		if s == nil {
 			t.Errorf("scenario %s did not report", want)

@@ -212,7 +212,7 @@ func startWorkerProc(ctx context.Context, env []string, verbose bool) (*workerPr
 		return nil, err
 	}
 	w := &workerProc{cmd: exec.Command(exe), lines: make(chan string, 16)}
-	w.cmd.Env = append(append(os.Environ(), env...), childEnv+"=1")
+	w.cmd.Env = append(append(serviceFreeEnviron(), env...), childEnv+"=1")
 	if verbose {
 		w.cmd.Env = append(w.cmd.Env, childVerboseEnv+"=1")
 		w.cmd.Stderr = os.Stderr
@@ -245,6 +245,20 @@ func startWorkerProc(ctx context.Context, env []string, verbose bool) (*workerPr
 		return nil, fmt.Errorf("worker process: %s", line)
 	}
 	return w, nil
+}
+
+// serviceFreeEnviron is this process's environment without the service's
+// own settings, so that only the rig's configuration reaches the worker.
+func serviceFreeEnviron() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		switch {
+		case strings.HasPrefix(kv, "ODOO_"), strings.HasPrefix(kv, "DOTDIGITAL_"), strings.HasPrefix(kv, "SYNC_"), strings.HasPrefix(kv, "TEMPORAL_"):
+		default:
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 func (w *workerProc) await(ctx context.Context, timeout time.Duration, prefixes ...string) (string, error) {

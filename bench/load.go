@@ -7,6 +7,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/emulators/dotdigital/ddemu"
@@ -30,6 +31,10 @@ type loadOutcome struct {
 	loadCalls  ddemu.Stats // Dotdigital counters at the end of the backfill
 	loadMemory memStats    // worker from its start to the end of the backfill
 	loadErr    error
+	// liveCustomers: customer workflows that ran during the initial load
+	// (work the poller routed live); settle: quiet after the backfill.
+	liveCustomers int64
+	settle        time.Duration
 
 	steady       bool
 	steadyMemory memStats // worker during the steady phase only
@@ -91,7 +96,16 @@ func loadRun(ctx context.Context, e *env, customers int, steady bool) *loadOutco
 	if lo.loadMemory, err = r.worker.stats(ctx); err != nil {
 		lo.failures = append(lo.failures, "worker stats: "+err.Error())
 	}
-	e.progress("%s: backfill done in %s: %s", name, lo.wall.Round(100*time.Millisecond), lo.result.Progress.Summary(time.Now()))
+	lo.liveCustomers = countCustomers(ctx, r.Client, r.Cfg.Temporal.Namespace)
+	e.progress("%s: backfill done in %s: %s; %d customer workflows ran meanwhile", name, lo.wall.Round(100*time.Millisecond),
+		lo.result.Progress.Summary(time.Now()), lo.liveCustomers)
+	// What the first polls routed live must be done before the steady phase.
+	settle := time.Now()
+	if err := waitQuiet(ctx, r.Client, r.Cfg.Temporal.Namespace, r.Cfg.Dotdigital.LaneShards, settle, 10*time.Minute); err != nil {
+		lo.failures = append(lo.failures, err.Error())
+		return lo
+	}
+	lo.settle = time.Since(settle)
 	lastChange := time.Now()
 	if steady {
 		// The same traffic at every size; memory from here on only.
@@ -159,6 +173,15 @@ func runBackfill(ctx context.Context, e *env, r *rig) (time.Duration, backfill.R
 	}
 }
 
+// countCustomers counts customer workflows, running or closed.
+func countCustomers(ctx context.Context, c client.Client, namespace string) int64 {
+	n, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: namespace, Query: "WorkflowType = '" + names.WorkflowCustomer + "'"})
+	if err != nil {
+		return -1
+	}
+	return n.GetCount()
+}
+
 func backfillResult(lo *loadOutcome) *ScenarioResult {
 	res := newResult(scBackfill)
 	res.Started = lo.started
@@ -182,6 +205,8 @@ func backfillResult(lo *loadOutcome) *ScenarioResult {
 	res.add(countMetric("Dotdigital API calls", st.Calls, fmt.Sprintf("low %d, medium %d, high %d; %d contact and %d Insight imports",
 		st.CallsByTier[ddemu.TierLow], st.CallsByTier[ddemu.TierMedium], st.CallsByTier[ddemu.TierHigh], st.ContactImportsRun, st.InsightImportsRun)))
 	res.add(countMetric("429 answers", st.Status429, ""))
+	res.add(countMetric("customers synced live meanwhile", lo.liveCustomers, "customer workflows the poller started during the initial load (its first polls)"))
+	res.add(durMetric("settled after the backfill", lo.settle, 0, "until no customer or lane has work left"))
 	res.add(mibMetric("worker peak heap", lo.loadMemory.PeakHeap, "Go heap, worker process, start to end of backfill"))
 	res.add(mibMetric("worker peak RSS", lo.loadMemory.PeakRSS, "VmHWM of the worker process"))
 	res.Details["progress"] = p

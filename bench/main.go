@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -47,6 +48,7 @@ type options struct {
 	seed        int64
 	importDelay time.Duration
 	workDir     string
+	freshTags   bool
 
 	// steady
 	steadyDuration time.Duration
@@ -55,6 +57,7 @@ type options struct {
 	pollInterval   time.Duration
 	debounce       time.Duration
 	steadyLimits   tierLimits
+	steadyVariants []string
 
 	// peak
 	peakDuration time.Duration
@@ -122,19 +125,21 @@ Flags:`)
 		fs.PrintDefaults()
 	}
 	scenarios := fs.String("scenario", "all", "comma-separated scenarios to run: "+strings.Join(allScenarios, ",")+" or all")
-	fs.StringVar(&o.jsonPath, "json", "bench-results.json", "where to write the results as JSON (\"\" for none)")
+	fs.StringVar(&o.jsonPath, "json", filepath.Join(os.TempDir(), "odoo-dotdigital-sync-bench.json"), "where to write the results as JSON (\"\" for none)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process to the file; backfill/memory also profile the worker process to <file>.worker-<customers>")
 	fs.BoolVar(&o.verbose, "verbose", false, "show the service's warnings and the emulators' logs on stderr")
 	fs.IntVar(&o.odooVersion, "odoo-version", 17, "Odoo version the emulator speaks (16, 17, 18; 17 sends webhooks before commit)")
 	fs.Int64Var(&o.seed, "seed", 1, "seed of the generated data and traffic")
 	fs.DurationVar(&o.importDelay, "import-delay", 500*time.Millisecond, "Dotdigital emulator's processing time of one import (its default)")
+	fs.BoolVar(&o.freshTags, "fresh-tags", false, "leave the Odoo tags as the emulator creates them, all at once: the poller's first poll re-reads the five minutes before the newest tag change and resyncs every tagged customer live (see docs/performance.md); by default a newer tag that nobody carries is added first")
 	fs.StringVar(&o.workDir, "work-dir", "", "directory for the Temporal SQLite files and spill files (default: a temporary directory, removed afterwards)")
 
-	fs.DurationVar(&o.steadyDuration, "steady-duration", 45*time.Second, "steady: traffic duration of each of the two runs (webhooks, polling only)")
+	fs.DurationVar(&o.steadyDuration, "steady-duration", 30*time.Second, "steady: traffic duration of each of the two runs (webhooks, polling only)")
 	fs.Float64Var(&o.steadyRate, "steady-rate", 3, "steady: shop actions per second")
 	fs.IntVar(&o.steadyBase, "steady-customers", 2000, "steady: existing (seeded) customers the shop also acts on")
 	fs.DurationVar(&o.pollInterval, "poll-interval", 5*time.Second, "SYNC_POLL_INTERVAL of the service (its default)")
 	fs.DurationVar(&o.debounce, "debounce", 2*time.Second, "SYNC_DEBOUNCE of the service (its default)")
+	variants := fs.String("steady-variants", "webhooks,polling", "steady: which runs: webhooks (Odoo webhooks poke the poller) and/or polling (polling alone)")
 	steadyLimits := fs.String("steady-limits", "low=150,medium=900,high=60000", "steady: Dotdigital calls per minute per tier")
 
 	fs.DurationVar(&o.peakDuration, "peak-duration", 30*time.Second, "peak: how long orders and profile changes pour in")
@@ -176,6 +181,15 @@ Flags:`)
 	var err error
 	if o.steadyLimits, err = parseLimits(*steadyLimits); err != nil {
 		return nil, err
+	}
+	for _, v := range strings.Split(*variants, ",") {
+		switch v = strings.TrimSpace(v); v {
+		case "webhooks", "polling":
+			o.steadyVariants = append(o.steadyVariants, v)
+		case "":
+		default:
+			return nil, fmt.Errorf("--steady-variants: %q is not webhooks or polling", v)
+		}
 	}
 	switch {
 	case len(o.scenarios) == 0:

@@ -33,7 +33,7 @@ func runPeak(ctx context.Context, e *env) *ScenarioResult {
 		dd: ddemu.Options{Window: o.peakWindow, Limits: map[ddemu.Tier]int{ddemu.TierLow: o.peakLow, ddemu.TierMedium: o.peakMedium, ddemu.TierHigh: 1_000_000}},
 		prepare: func(em *odooemu.Emulator) error {
 			var err error
-			profiles, err = makeCustomers(ctx, em, o.peakProfiles, "pat", time.Hour)
+			profiles, err = makeCustomers(ctx, em, o.peakProfiles, "pat")
 			return err
 		},
 		configure: func(c *config.Config) {
@@ -56,7 +56,7 @@ func runPeak(ctx context.Context, e *env) *ScenarioResult {
 	e.progress("peak: %d existing customers loaded; waiting for a fresh rate window", len(profiles))
 	time.Sleep(o.peakWindow + time.Second)
 
-	tr := newTracker(s.DDC, 4, 3*time.Second)
+	tr := newTracker(s.DDC, 2, 5*time.Second)
 	tf, err := newTraffic(ctx, s.OC, tr, uint64(o.seed))
 	if err != nil {
 		res.fail("traffic: %v", err)
@@ -204,11 +204,9 @@ func paced(ctx context.Context, start time.Time, n int, d time.Duration, workers
 }
 
 // makeCustomers creates n customers (a partner with one confirmed order
-// each) directly in the emulator, with the emulator's clock set back by age,
-// so that they are existing data when the service starts.
-func makeCustomers(ctx context.Context, em *odooemu.Emulator, n int, prefix string, age time.Duration) ([]*shopper, error) {
-	em.Advance(-age)
-	defer em.UseRealClock()
+// each) directly in the emulator, before the service starts (while the
+// emulator's clock is still in the past: they are existing data).
+func makeCustomers(ctx context.Context, em *odooemu.Emulator, n int, prefix string) ([]*shopper, error) {
 	companies, err := em.Call(ctx, "res.company", "search", []any{[]any{}}, nil)
 	if err != nil {
 		return nil, err

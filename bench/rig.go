@@ -49,10 +49,13 @@ func startRig(ctx context.Context, e *env, name string, customers int) (*rig, er
 		}
 	}()
 	start := time.Now()
-	// Seeded data ends ten minutes ago: older than the poller's overlap
-	// window, so that the initial load alone brings it over.
+	clock := &pastClock{}
 	if r.Odoo, err = odooemu.New(odooemu.Options{DB: odooDB, Login: odooLogin, Password: odooPassword, Version: e.opts.odooVersion,
-		SeedCustomers: customers, Seed: e.opts.seed, SeedEnd: time.Now().Add(-10 * time.Minute).Truncate(time.Minute), Logger: e.logger}); err != nil {
+		SeedCustomers: customers, Seed: e.opts.seed, Now: clock.now, Logger: e.logger}); err != nil {
+		return nil, err
+	}
+	clock.present()
+	if err := markNewest(ctx, r.Odoo, e.opts.freshTags); err != nil {
 		return nil, err
 	}
 	if err := r.Odoo.Start("127.0.0.1:0"); err != nil {

@@ -74,7 +74,13 @@ func (p *shopPhase) lagMetrics(res *ScenarioResult, orderTarget time.Duration, t
 }
 
 func runSteady(ctx context.Context, e *env) []*ScenarioResult {
-	return []*ScenarioResult{steadyRun(ctx, e, true), steadyRun(ctx, e, false)}
+	var out []*ScenarioResult
+	for _, v := range e.opts.steadyVariants {
+		if ctx.Err() == nil {
+			out = append(out, steadyRun(ctx, e, v == "webhooks"))
+		}
+	}
+	return out
 }
 
 // steadyRun is a realistic shop within the API budget: orders, returning
@@ -103,16 +109,28 @@ func steadyRun(ctx context.Context, e *env, webhooks bool) *ScenarioResult {
 		return res
 	}
 	defer s.close()
-	e.progress("%s: service ready (%d existing customers loaded)", name, s.DD.Stats().Contacts)
+	e.progress("%s: service ready (%d existing customers loaded), settled %s later", name, s.DD.Stats().Contacts, s.settledAt.Sub(s.readyAt).Round(time.Millisecond))
 	before, hBefore := s.ddStats()
+	pollsBefore := pollerStats(ctx, s.App.Client)
 	p, err := runShop(ctx, e, s.OC, s.DDC, 500, o.steadyRate, o.steadyDuration, 2*time.Minute)
 	if err != nil {
 		res.fail("traffic: %v", err)
 		return res
 	}
 	after, hAfter := s.ddStats()
+	polls := pollerStats(ctx, s.App.Client)
 	p.lagMetrics(res, target, targetNote, o.debounce)
+	orderStages(ctx, s.App.Client, s.App.Hasher, p.tr.changes(kindOrder), 100).add(res)
 	addCallMetrics(res, before, after, hAfter-hBefore, len(p.tr.all))
+	actions := 0
+	for k, v := range p.tf.statsCopy() {
+		if k != "error" {
+			actions += v
+		}
+	}
+	n := polls.Polls - pollsBefore.Polls
+	res.add(infoMetric("poller polls", float64(n), "count", fmt.Sprintf("%d (%.1f per shop action)", n, float64(n)/float64(max(actions, 1))),
+		fmt.Sprintf("%d records read, %d hints routed", polls.Partners+polls.Orders+polls.Categories-pollsBefore.Partners-pollsBefore.Orders-pollsBefore.Categories, polls.Routed-pollsBefore.Routed)))
 	if err := waitQuiet(ctx, s.App.Client, s.Cfg.Temporal.Namespace, s.Cfg.Dotdigital.LaneShards, p.tf.lastChange(), 3*time.Minute); err != nil {
 		res.fail("%v", err)
 	}

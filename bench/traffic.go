@@ -324,7 +324,7 @@ func (t *traffic) take(match func(*shopper) bool) *shopper {
 		return nil
 	}
 	start := t.rng.IntN(n)
-	for i := 0; i < n && i < 200; i++ {
+	for i := 0; i < n; i++ {
 		s := t.shoppers[(start+i)%n]
 		if s.inUse || (match != nil && !match(s)) || t.tr.busy(s.key) {
 			continue

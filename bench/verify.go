@@ -12,6 +12,7 @@ import (
 
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/clients/dotdigital"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/clients/odoo"
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/changes"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/customer"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/names"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/reconcile"
@@ -47,9 +48,14 @@ func verify(ctx context.Context, odooURL, ddURL string, mapping customer.Setting
 	if err != nil {
 		return verifySummary{}, err
 	}
+	excluded, err := notCustomers(ctx, oc)
+	if err != nil {
+		return verifySummary{}, err
+	}
 	var sum verifySummary
 	for attempt := 1; attempt <= 2; attempt++ {
-		rep, err := reconcile.Run(ctx, reconcile.Sources{Odoo: oc, Dotdigital: dc}, reconcile.Options{Mapping: mapping, TempDir: tmp, MaxItemsPerKind: 50})
+		rep, err := reconcile.Run(ctx, reconcile.Sources{Odoo: oc, Dotdigital: dc}, reconcile.Options{Mapping: mapping, TempDir: tmp, MaxItemsPerKind: 50,
+			ExcludePartners: excluded})
 		if err != nil {
 			return sum, fmt.Errorf("reconcile: %w", err)
 		}
@@ -73,6 +79,28 @@ func verify(ctx context.Context, odooURL, ddURL string, mapping customer.Setting
 	}
 	sum.Seconds = time.Since(start).Seconds()
 	return sum, nil
+}
+
+// notCustomers are the partners the sync never sends, as the service
+// defines them: the companies' own partners and internal users' partners
+// (partner_share = False).
+func notCustomers(ctx context.Context, oc *odoo.Client) (map[int64]bool, error) {
+	ids := map[int64]bool{}
+	companies, err := oc.SearchRead(ctx, "res.company", odoo.Domain{}, []string{"partner_id"}, odoo.ReadOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("read companies: %w", err)
+	}
+	for _, c := range companies {
+		ids[c.Many2One("partner_id").ID] = true
+	}
+	internal, err := oc.Search(ctx, "res.partner", odoo.Term("partner_share", "=", false), odoo.ReadOptions{Context: map[string]any{"active_test": false}})
+	if err != nil {
+		return nil, fmt.Errorf("read internal users' partners: %w", err)
+	}
+	for _, id := range internal {
+		ids[id] = true
+	}
+	return ids, nil
 }
 
 func describeItem(it reconcile.Item) string {
@@ -179,6 +207,17 @@ func quiet(ctx context.Context, c client.Client, namespace string, shards int, l
 		}
 	}
 	return true, ""
+}
+
+// pollerStats returns the poller's cumulative counters (zero if it does not answer).
+func pollerStats(ctx context.Context, c client.Client) changes.Stats {
+	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var ps workflows.PollerStatus
+	if v, err := c.QueryWorkflow(qctx, names.PollerWorkflowID, "", string(names.QueryProgress)); err == nil {
+		_ = v.Get(&ps)
+	}
+	return ps.Stats
 }
 
 // blockedCustomers counts customers parked as blocked (a rejection).

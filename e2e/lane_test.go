@@ -104,7 +104,7 @@ func runPeak(t *testing.T, faults ddemu.Faults, ordersP95 time.Duration, ordersF
 }
 
 func TestPeakUnderTightRateLimit(t *testing.T) {
-	runPeak(t, ddemu.Faults{}, 10*time.Second, true)
+	runPeak(t, ddemu.Faults{}, 20*time.Second, true)
 }
 
 // With 5% of calls failing and 2% timing out, retries (with backoff) make

@@ -98,7 +98,11 @@ func Poller(ctx workflow.Context, in PollerInput) error {
 		}
 		if len(pokes) > 0 {
 			if d := pokeDelay(pokes); d > 0 {
-				_ = workflow.Sleep(ctx, d)
+				// A retry waits for its change to commit; a new poke (a
+				// new webhook) cuts the wait short.
+				if _, err := workflow.AwaitWithTimeout(ctx, d, func() bool { return freshPoke(pokes) }); err != nil {
+					return err
+				}
 			}
 			continue
 		}
@@ -108,16 +112,28 @@ func Poller(ctx workflow.Context, in PollerInput) error {
 	}
 }
 
-// pokeDelay backs off re-polls for pokes whose change was not visible yet.
-func pokeDelay(pokes []changes.Poke) time.Duration {
-	max := 0
+// freshPoke reports whether a poke has not been polled for yet.
+func freshPoke(pokes []changes.Poke) bool {
 	for _, p := range pokes {
-		if p.Attempts > max {
-			max = p.Attempts
+		if p.Attempts == 0 {
+			return true
 		}
 	}
-	if max == 0 {
+	return false
+}
+
+// pokeDelay backs off re-polls for pokes whose change was not visible yet:
+// by the least-retried one, so that a fresh poke (a new webhook) polls at
+// once instead of waiting behind an old poke's longest back-off.
+func pokeDelay(pokes []changes.Poke) time.Duration {
+	least := -1
+	for _, p := range pokes {
+		if least < 0 || p.Attempts < least {
+			least = p.Attempts
+		}
+	}
+	if least <= 0 {
 		return 0
 	}
-	return time.Duration(100<<max) * time.Millisecond // 200ms, 400ms, 800ms, 1.6s
+	return time.Duration(100<<least) * time.Millisecond // 200ms, 400ms, 800ms, 1.6s
 }

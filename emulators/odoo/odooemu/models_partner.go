@@ -113,8 +113,9 @@ func (s *store) definePartner() {
 	}
 }
 
-// normalizeEmail is email_normalize(text, strict=False): the first address
-// holding an '@', lower-cased; "" (False) when there is none.
+// normalizeEmail is email_normalized as the reference describes it: the
+// first valid address (one '@', text on both sides), lower-cased; "" (False)
+// when there is none.
 func normalizeEmail(text string) string {
 	for _, part := range splitAddressList(text) {
 		addr := strings.TrimSpace(part)
@@ -129,7 +130,7 @@ func normalizeEmail(text string) string {
 			}
 		}
 		at := strings.LastIndex(addr, "@")
-		if at <= 0 || at == len(addr)-1 || strings.ContainsAny(addr, " \t\"") {
+		if at <= 0 || at == len(addr)-1 || strings.Count(addr, "@") != 1 || strings.ContainsAny(addr, " \t\"") {
 			continue
 		}
 		return strings.ToLower(addr)
