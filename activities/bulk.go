@@ -138,10 +138,12 @@ func (l *Lane) importContacts(ctx context.Context, items []*bulkItem) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	if err := l.pace.waitFor(ctx, ScopeImport, batchClass(items)); err != nil {
+	release, err := l.pace.waitFor(ctx, ScopeImport, batchClass(items))
+	if err != nil {
 		return err
 	}
 	id, err := l.dd.ImportContacts(ctx, batch, dotdigital.MergeOverwrite)
+	release()
 	if err != nil {
 		return temporalError("import contacts", err)
 	}
@@ -222,10 +224,12 @@ func (l *Lane) importOrders(ctx context.Context, items []*bulkItem) error {
 			for _, o := range pendingChunk {
 				imp.Records = append(imp.Records, dotdigital.InsightRecord{Key: o.r.Key, Email: o.it.desired.Key, JSON: o.r.JSON})
 			}
-			if err := l.pace.waitFor(ctx, ScopeImport, batchClass(items)); err != nil {
+			release, err := l.pace.waitFor(ctx, ScopeImport, batchClass(items))
+			if err != nil {
 				return err
 			}
 			id, err := l.dd.ImportInsight(ctx, imp)
+			release()
 			if err != nil {
 				return temporalError("import Insight records", err)
 			}

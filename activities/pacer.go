@@ -17,6 +17,11 @@ type Pacer struct {
 	mu       sync.Mutex
 	last     map[string]dotdigital.RateStatus // by scope (tier)
 	pressure map[string]time.Time             // by scope: last time its budget ran low
+	// inflight counts this process's calls per scope that were let through
+	// and have not been answered yet: the last observed Remaining does not
+	// include them, so without it a worker's concurrent activities would all
+	// spend the same last few calls of a window at once.
+	inflight map[string]int
 }
 
 // pressureMemory: how long after the budget ran low the lane keeps
@@ -35,13 +40,18 @@ func (p *Pacer) Pressured(scope string) bool {
 
 // NewPacer returns a pacer; pass its Observe to the Dotdigital client.
 func NewPacer() *Pacer {
-	return &Pacer{last: map[string]dotdigital.RateStatus{}, pressure: map[string]time.Time{}}
+	return &Pacer{last: map[string]dotdigital.RateStatus{}, pressure: map[string]time.Time{}, inflight: map[string]int{}}
 }
 
 // Observe records the rate-limit headers of an answer.
 func (p *Pacer) Observe(s dotdigital.RateStatus) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// Answers of concurrent calls arrive out of order: within one window
+	// the lowest Remaining is the most recent truth.
+	if prev, ok := p.last[s.Scope]; ok && sameWindow(prev, s) && prev.Remaining >= 0 && prev.Remaining < s.Remaining {
+		s.Remaining = prev.Remaining
+	}
 	p.last[s.Scope] = s
 	if s.Limit > 0 && s.Remaining >= 0 && s.Remaining <= 2*reserve(s.Limit) {
 		p.pressure[s.Scope] = time.Now()
@@ -83,59 +93,100 @@ func heldBack(limit int, class customer.Class) int {
 	return reserve(limit) + limit*3/10
 }
 
+// sameWindow reports whether two observations describe one rate window.
+func sameWindow(a, b dotdigital.RateStatus) bool {
+	d := a.ResetAt.Sub(b.ResetAt)
+	return !a.ResetAt.IsZero() && d < time.Second && d > -time.Second
+}
+
+// windowGuess is how long the pacer waits for a window it knows is spent
+// but whose reset it has not seen yet (a 429 answer always says).
+const windowGuess = time.Second
+
 // delay returns how long a call of class must wait before the next call of
-// scope ("" = the tightest scope seen).
+// scope ("" = the tightest scope seen). The caller holds p.mu.
 func (p *Pacer) delay(scope string, at time.Time, class customer.Class) time.Duration {
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	var wait time.Duration
 	for sc, s := range p.last {
 		if scope != "" && sc != scope {
 			continue
 		}
-		if s.Limit <= 0 || s.ResetAt.Before(at) {
+		if s.Limit <= 0 {
 			continue
 		}
-		// Remaining as observed, minus the calls made since (unknown): wait
-		// when the observation says the reserve is reached.
-		if s.Remaining <= heldBack(s.Limit, class) {
-			if d := s.ResetAt.Sub(at); d > wait {
-				wait = d
+		// The budget left: as last observed in a current window (a full
+		// window once its reset has passed), minus this process's calls on
+		// their way.
+		left, reset := s.Remaining, s.ResetAt
+		if reset.IsZero() || !reset.After(at) {
+			left, reset = s.Limit, time.Time{}
+		}
+		left -= p.inflight[sc]
+		if left <= heldBack(s.Limit, class) {
+			d := windowGuess
+			if !reset.IsZero() {
+				d = reset.Sub(at)
 			}
+			wait = max(wait, d)
 		}
 	}
-	if wait > 65*time.Second {
-		wait = 65 * time.Second
+	return min(wait, 65*time.Second)
+}
+
+// take reserves one call of class on scope when the budget allows it now,
+// else says how long to wait.
+func (p *Pacer) take(scope string, at time.Time, class customer.Class) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	d := p.delay(scope, at, class)
+	if d > 0 {
+		p.pressure[scope] = at
+		return d
 	}
-	return wait
+	if scope != "" {
+		p.inflight[scope]++
+	}
+	return 0
 }
 
-// wait blocks until the budget allows another call of the lowest class.
-func (p *Pacer) wait(ctx context.Context, scope string) error {
-	return p.waitFor(ctx, scope, customer.ClassProfile)
-}
-
-// waitFor blocks until the budget allows another call of class, heartbeating.
-func (p *Pacer) waitFor(ctx context.Context, scope string, class customer.Class) error {
-	d := p.delay(scope, time.Now(), class)
-	if d <= 0 {
-		return nil
+// release ends a reservation: the call was answered (and its headers
+// observed) or failed.
+func (p *Pacer) release(scope string) {
+	if scope == "" {
+		return
 	}
 	p.mu.Lock()
-	p.pressure[scope] = time.Now()
-	p.mu.Unlock()
-	t := time.NewTimer(d)
-	defer t.Stop()
-	tick := time.NewTicker(10 * time.Second)
-	defer tick.Stop()
+	defer p.mu.Unlock()
+	if p.inflight[scope] > 0 {
+		p.inflight[scope]--
+	}
+}
+
+// wait blocks until the budget of every scope allows another call of the
+// lowest class (no reservation: for the rare calls of uncertain tier).
+func (p *Pacer) wait(ctx context.Context, scope string) error {
+	release, err := p.waitFor(ctx, scope, customer.ClassProfile)
+	release()
+	return err
+}
+
+// waitFor blocks until the budget allows another call of class,
+// heartbeating, and reserves it: call release once the call is answered.
+func (p *Pacer) waitFor(ctx context.Context, scope string, class customer.Class) (release func(), err error) {
+	release = func() { p.release(scope) }
+	lastBeat := time.Now()
 	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-			return nil
-		case <-tick.C:
+		now := time.Now()
+		d := p.take(scope, now, class)
+		if d <= 0 {
+			return release, nil
+		}
+		if now.Sub(lastBeat) >= 10*time.Second {
 			heartbeat(ctx, "paced")
+			lastBeat = now
+		}
+		if err := sleep(ctx, min(d, 10*time.Second)); err != nil {
+			return func() {}, err
 		}
 	}
 }

@@ -133,10 +133,12 @@ func (w *writer) run(ctx context.Context, p customer.Plan) (messages.LaneResult,
 		}
 	}
 	for _, key := range p.DeleteOrders {
-		if err := l.pace.waitFor(ctx, ScopeWrite, w.req.Class); err != nil {
+		release, err := l.pace.waitFor(ctx, ScopeWrite, w.req.Class)
+		if err != nil {
 			return res, err
 		}
-		err := l.dd.DeleteContactRecord(ctx, OrdersCollection, w.snap.Email, key)
+		err = l.dd.DeleteContactRecord(ctx, OrdersCollection, w.snap.Email, key)
+		release()
 		if err != nil && !dotdigital.IsNotFound(err) {
 			return res, temporalError("delete order record", err)
 		}
@@ -163,10 +165,12 @@ func (w *writer) upsertContact(ctx context.Context, p customer.Plan) error {
 	if err != nil {
 		return err
 	}
-	if err := l.pace.waitFor(ctx, ScopeWrite, w.req.Class); err != nil {
+	release, err := l.pace.waitFor(ctx, ScopeWrite, w.req.Class)
+	if err != nil {
 		return err
 	}
 	contact, _, err := l.dd.UpsertContact(ctx, w.desired.Key, dotdigital.ContactUpdate{DataFields: p.Fields, Lists: ids})
+	release()
 	if err != nil {
 		return err
 	}
@@ -193,10 +197,12 @@ func (w *writer) putOrder(ctx context.Context, r customer.Record) error {
 	l := w.lane
 	conflicts := 0
 	for attempt := 0; ; attempt++ {
-		if err := l.pace.waitFor(ctx, ScopeWrite, w.req.Class); err != nil {
+		release, err := l.pace.waitFor(ctx, ScopeWrite, w.req.Class)
+		if err != nil {
 			return err
 		}
-		_, err := l.dd.PutOrderRecord(ctx, OrdersCollection, w.desired.Key, r.Key, r.JSON)
+		_, err = l.dd.PutOrderRecord(ctx, OrdersCollection, w.desired.Key, r.Key, r.JSON)
+		release()
 		switch {
 		case err == nil:
 			w.writes++
@@ -243,10 +249,13 @@ func (w *writer) removeLists(ctx context.Context, lists []string) error {
 		w.contact = c.ContactID
 	}
 	for _, id := range ids {
-		if err := l.pace.waitFor(ctx, ScopeWrite, w.req.Class); err != nil {
+		release, err := l.pace.waitFor(ctx, ScopeWrite, w.req.Class)
+		if err != nil {
 			return err
 		}
-		if err := l.dd.RemoveContactFromList(ctx, id, w.contact); err != nil && !dotdigital.IsNotFound(err) {
+		err = l.dd.RemoveContactFromList(ctx, id, w.contact)
+		release()
+		if err != nil && !dotdigital.IsNotFound(err) {
 			return temporalError("remove contact from list", err)
 		}
 		w.writes++

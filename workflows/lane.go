@@ -49,6 +49,11 @@ type lane struct {
 	pending  map[string]messages.LaneRequest
 	singles  int
 	bulks    int
+	// profileBulks are profile-only imports in flight: they have a slot of
+	// their own, so that one waiting for its share of the import budget
+	// (the pacer holds profile work back for orders) never keeps an order
+	// batch of the shard from starting.
+	profileBulks int
 	// While the budget of single writes runs low, singles would only queue
 	// up inside activities: the lane sends everything by bulk import (a
 	// different tier), orders first. While the import budget runs low it
@@ -67,11 +72,28 @@ func (l *lane) importPressured() bool { return l.now().Before(l.importPressureUn
 // pressured is for display: some budget runs low.
 func (l *lane) pressured() bool { return l.writePressured() || l.importPressured() }
 
+// maxSingles: under write pressure a single write spends a scarce call on
+// one customer where an import carries thousands, so only the requests
+// that need single calls (a contact handed over to another key) take
+// them, one at a time.
 func (l *lane) maxSingles() int {
-	if l.writePressured() && !l.importPressured() {
-		return 0
+	if l.writePressured() {
+		return 1
 	}
 	return l.settings.LaneMaxSingles
+}
+
+// nextSingle returns the request a single write should serve next, if any.
+func (l *lane) nextSingle() (messages.LaneRequest, bool) {
+	if len(l.pending) == 0 || l.singles >= l.maxSingles() {
+		return messages.LaneRequest{}, false
+	}
+	for _, r := range l.ordered(len(l.pending)) {
+		if !l.writePressured() || r.Successor != "" {
+			return r, true
+		}
+	}
+	return messages.LaneRequest{}, false
 }
 
 func (l *lane) bulkThreshold() int {
@@ -134,7 +156,7 @@ func Lane(ctx workflow.Context, in LaneInput) error {
 		}
 		if l.historyFull(ctx) {
 			// Running activities cannot move to the next run: let them finish.
-			if err := workflow.Await(ctx, func() bool { return l.singles == 0 && l.bulks == 0 }); err != nil {
+			if err := workflow.Await(ctx, func() bool { return l.singles == 0 && l.bulks == 0 && l.profileBulks == 0 }); err != nil {
 				return err
 			}
 			var r messages.LaneRequest
@@ -168,20 +190,27 @@ func coalesce(old, r messages.LaneRequest) messages.LaneRequest {
 }
 
 func (l *lane) canSingle() bool {
-	return len(l.pending) > 0 && l.singles < l.maxSingles()
+	_, ok := l.nextSingle()
+	return ok
 }
 
 // canBulk: a backlog exists (more requests that a bulk import can carry
-// are waiting than the threshold) and a bulk slot is free. Below the
+// are waiting than the threshold) and a bulk slot is free for it. Below the
 // threshold, single writes drain the queue at the lowest latency.
 func (l *lane) canBulk() bool {
-	threshold := l.bulkThreshold()
-	if len(l.pending) <= threshold || l.bulks >= l.settings.LaneMaxBulk {
+	return l.bulkable(false) || l.bulkable(true)
+}
+
+// bulkable: a batch could start in the order slots (profileOnly false:
+// any work) or in the profile slot (ordinary profile changes only).
+func (l *lane) bulkable(profileOnly bool) bool {
+	if profileOnly && l.profileBulks >= 1 || !profileOnly && l.bulks >= l.settings.LaneMaxBulk {
 		return false
 	}
+	threshold := l.bulkThreshold()
 	n := 0
 	for _, id := range sortedKeys(l.pending) {
-		if l.pending[id].Successor == "" {
+		if r := l.pending[id]; r.Successor == "" && (!profileOnly || profileSlot(r)) {
 			if n++; n > threshold {
 				return true
 			}
@@ -190,13 +219,28 @@ func (l *lane) canBulk() bool {
 	return false
 }
 
-// dispatch decides between single writes and a bulk import.
+// profileSlot: requests that the profile slot's imports may carry: profile
+// changes only (no Insight records, so that the account's five concurrent
+// Insight imports are never exceeded) and not resyncs (the lowest
+// priority work waits for the order slots).
+func profileSlot(r messages.LaneRequest) bool {
+	return r.Class == customer.ClassProfile && !r.Force
+}
+
+// dispatch decides between single writes and bulk imports. The order slots
+// go first: they take the most urgent work.
 func (l *lane) dispatch(ctx workflow.Context) {
-	if l.canBulk() {
-		l.startBulk(ctx, l.takeBulk(l.settings.ContactBatch))
+	if l.bulkable(false) {
+		l.startBulk(ctx, l.takeBulk(l.settings.ContactBatch, func(messages.LaneRequest) bool { return true }), false)
 	}
-	for l.canSingle() {
-		r := l.ordered(1)[0]
+	if l.bulkable(true) {
+		l.startBulk(ctx, l.takeBulk(l.settings.ContactBatch, profileSlot), true)
+	}
+	for {
+		r, ok := l.nextSingle()
+		if !ok {
+			return
+		}
 		delete(l.pending, r.CustomerID)
 		l.startSingle(ctx, r)
 	}
@@ -229,14 +273,14 @@ func (l *lane) ordered(n int) []messages.LaneRequest {
 // the profile changes it would otherwise carry (the next batch takes them);
 // a lone request of the top class travels with the next class instead.
 // Requests that hand a contact over to another key need single calls.
-func (l *lane) takeBulk(n int) []messages.LaneRequest {
+func (l *lane) takeBulk(n int, eligible func(messages.LaneRequest) bool) []messages.LaneRequest {
 	var out []messages.LaneRequest
 	var top customer.Class
 	for _, r := range l.ordered(len(l.pending)) {
 		if len(out) == n {
 			break
 		}
-		if r.Successor != "" {
+		if r.Successor != "" || !eligible(r) {
 			continue
 		}
 		if len(out) == 0 {
@@ -278,8 +322,12 @@ func (l *lane) startSingle(ctx workflow.Context, r messages.LaneRequest) {
 	})
 }
 
-func (l *lane) startBulk(ctx workflow.Context, batch []messages.LaneRequest) {
-	l.bulks++
+func (l *lane) startBulk(ctx workflow.Context, batch []messages.LaneRequest, profileOnly bool) {
+	slot := &l.bulks
+	if profileOnly {
+		slot = &l.profileBulks
+	}
+	*slot++
 	l.in.Stats.Bulks++
 	l.in.Stats.BulkItems += len(batch)
 	// A bulk import serves its most urgent member's class; resync-only batches go last.
@@ -293,7 +341,7 @@ func (l *lane) startBulk(ctx workflow.Context, batch []messages.LaneRequest) {
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		var sum messages.SyncSummary
 		err := workflow.ExecuteActivity(actx, laneActivities.SyncBatch, batch).Get(ctx, &sum)
-		l.bulks--
+		*slot--
 		l.report(ctx, sum)
 		if err != nil {
 			l.fail(ctx, batch, err)
@@ -326,7 +374,7 @@ func (l *lane) historyFull(ctx workflow.Context) bool {
 
 func (l *lane) status() LaneStatus {
 	s := LaneStatus{Shard: l.in.Shard, Pressured: l.pressured(), PendingByClass: map[string]int{}, OldestByClass: map[string]time.Time{},
-		SinglesInFlight: l.singles, BulkInFlight: l.bulks, Stats: l.in.Stats}
+		SinglesInFlight: l.singles, BulkInFlight: l.bulks + l.profileBulks, Stats: l.in.Stats}
 	for _, id := range sortedKeys(l.pending) {
 		r := l.pending[id]
 		c := r.Class.String()
@@ -348,5 +396,5 @@ func (l *lane) exportBacklog(ctx workflow.Context) {
 	for _, c := range []customer.Class{customer.ClassOrder, customer.ClassStatus, customer.ClassProfile} {
 		m.WithTags(map[string]string{"class": c.String(), "shard": strconv.Itoa(l.in.Shard)}).Gauge("sync_lane_backlog").Update(float64(counts[c]))
 	}
-	m.WithTags(map[string]string{"shard": strconv.Itoa(l.in.Shard)}).Gauge("sync_lane_inflight").Update(float64(l.singles + l.bulks))
+	m.WithTags(map[string]string{"shard": strconv.Itoa(l.in.Shard)}).Gauge("sync_lane_inflight").Update(float64(l.singles + l.bulks + l.profileBulks))
 }
