@@ -16,6 +16,10 @@ import (
 // cheap high-tier call).
 var importPoll = 2 * time.Second
 
+// backlogBatch: a batch this large means a backlog (the lane's default
+// bulk threshold); while such batches run, customers queue in the lane.
+const backlogBatch = 16
+
 // bulkItem is one customer of a bulk import.
 type bulkItem struct {
 	req     messages.LaneRequest
@@ -33,20 +37,37 @@ type bulkItem struct {
 func (l *Lane) SyncBatch(ctx context.Context, reqs []messages.LaneRequest) (messages.SyncSummary, error) {
 	sum := messages.SyncSummary{Customers: len(reqs)}
 	t0 := time.Now()
+	if len(reqs) >= backlogBatch {
+		l.pace.Backlogged()
+	}
+	// A batch that would only wait for the next window inside this
+	// activity goes back to the lane instead: it gathers what arrives
+	// meanwhile, so that the window's few imports carry everything.
+	if d := l.pace.wouldWait(ScopeImport, time.Now(), requestsClass(reqs)); d > minDeferral {
+		sum.Deferred, sum.RetryAfter, sum.ImportPressure = true, d, true
+		sum.WritePressure, _ = l.pressure(ctx)
+		return sum, nil
+	}
+	var tPrep, tContacts, tOrders, tRest time.Duration
 	defer func() {
-		l.logger.Debug("bulk sync", "customers", len(reqs), "class", reqs[0].Class.String(), "took", time.Since(t0))
+		l.logger.Debug("bulk sync", "customers", len(reqs), "class", reqs[0].Class.String(), "took", time.Since(t0),
+			"prepare", tPrep, "contacts", tContacts, "orders", tOrders, "rest", tRest)
 	}()
 	items, err := l.prepareBatch(ctx, reqs)
 	if err != nil {
 		return sum, err
 	}
+	tPrep = time.Since(t0)
 	heartbeat(ctx, "prepared", len(items))
 	if err := l.importContacts(ctx, items); err != nil {
 		return sum, err
 	}
+	tContacts = time.Since(t0) - tPrep
 	if err := l.importOrders(ctx, items); err != nil {
 		return sum, err
 	}
+	tOrders = time.Since(t0) - tPrep - tContacts
+	defer func() { tRest = time.Since(t0) - tPrep - tContacts - tOrders }()
 	// Finish the rest with single calls, then deliver every result.
 	for _, it := range items {
 		if it.result == nil && len(it.desired.PartnerIDs) == 0 && !it.snap.ContactExists {
@@ -103,6 +124,23 @@ func (l *Lane) prepareBatch(ctx context.Context, reqs []messages.LaneRequest) ([
 		return err
 	}); err != nil {
 		return nil, temporalError("query customer states", err)
+	}
+	// A profile change of a customer the lane has no snapshot of (loaded by
+	// the backfill, or its workflow's history expired): adopt what
+	// Dotdigital holds (two high-tier reads), so that the import carries
+	// the changed fields only, not every Insight record again.
+	if err := parallel(ctx, 16, len(items), func(ctx context.Context, i int) error {
+		it := items[i]
+		if it.snap.ContactExists || it.req.Class != customer.ClassProfile || it.req.Force {
+			return nil
+		}
+		s, err := l.adopt(ctx, it.req.Key)
+		if err == nil && s.ContactExists {
+			it.snap = s
+		}
+		return err
+	}); err != nil {
+		return nil, err
 	}
 	custs, err := l.load.Customers(ctx, keys)
 	if err != nil {
@@ -366,11 +404,23 @@ func parallel(ctx context.Context, limit, n int, fn func(context.Context, int) e
 
 // batchClass is the most urgent class among a batch's requests.
 func batchClass(items []*bulkItem) customer.Class {
+	reqs := make([]messages.LaneRequest, len(items))
+	for i, it := range items {
+		reqs[i] = it.req
+	}
+	return requestsClass(reqs)
+}
+
+// requestsClass is the most urgent class of a batch: the pacer's share.
+func requestsClass(reqs []messages.LaneRequest) customer.Class {
 	c := customer.ClassProfile
-	for _, it := range items {
-		if it.req.Class != customer.ClassNone && it.req.Class < c && !it.req.Force {
-			c = it.req.Class
+	for _, r := range reqs {
+		if r.Class != customer.ClassNone && r.Class < c && !r.Force {
+			c = r.Class
 		}
 	}
 	return c
 }
+
+// minDeferral: shorter waits are served inside the activity.
+const minDeferral = 200 * time.Millisecond

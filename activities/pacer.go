@@ -38,6 +38,16 @@ func (p *Pacer) Pressured(scope string) bool {
 	return ok && time.Since(t) < pressureMemory
 }
 
+// Backlogged records that a backlog is being served by bulk import: new
+// work should queue behind it in the lane (where it is coalesced and
+// batched) rather than jump it with single writes, which would spend the
+// write budget one customer at a time. It holds like a low budget does.
+func (p *Pacer) Backlogged() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.pressure[ScopeWrite] = time.Now()
+}
+
 // NewPacer returns a pacer; pass its Observe to the Dotdigital client.
 func NewPacer() *Pacer {
 	return &Pacer{last: map[string]dotdigital.RateStatus{}, pressure: map[string]time.Time{}, inflight: map[string]int{}}
@@ -147,6 +157,14 @@ func (p *Pacer) take(scope string, at time.Time, class customer.Class) time.Dura
 		p.inflight[scope]++
 	}
 	return 0
+}
+
+// wouldWait says how long a call of class on scope would wait now,
+// without reserving anything.
+func (p *Pacer) wouldWait(scope string, at time.Time, class customer.Class) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.delay(scope, at, class)
 }
 
 // release ends a reservation: the call was answered (and its headers

@@ -109,7 +109,8 @@ func (st *stages) addOrder(ctx context.Context, c client.Client, workflowID stri
 		}
 	}
 	if startedAt.IsZero() {
-		return false // written through the lane, or the history is gone
+		st.keepSlow(tl) // written through the lane: its timeline still tells
+		return false
 	}
 	st.Capture = append(st.Capture, hintAt.Sub(ch.at))
 	st.keepSlow(tl)

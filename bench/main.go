@@ -252,7 +252,11 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) (*Report, er
 	}
 	logger := slog.New(slog.DiscardHandler)
 	if o.verbose {
-		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		level := slog.LevelWarn
+		if os.Getenv("BENCH_DEBUG") != "" {
+			level = slog.LevelDebug // the service's debug log, e.g. each bulk sync's stages
+		}
+		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	}
 	start := time.Now()
 	e := &env{opts: o, logger: logger, dir: dir, progress: func(format string, args ...any) {

@@ -118,6 +118,7 @@ func runPeak(ctx context.Context, e *env) *ScenarioResult {
 		Pass: check(len(lost) == 0 && ratio <= 1.2), Note: "BRIEF: profile changes drained in at most 1.2x the minimum the limits allow"})
 	res.add(durMetric("profile lag p95", percentile(tr.lags(kindProfile), .95), 0, "per change; coalesced edits count from their own time"))
 
+	orderStages(ctx, s.App.Client, s.App.Hasher, orders, len(orders)).add(res)
 	calls := after.Calls - before.Calls - (hAfter - hBefore)
 	throttled := after.Status429 - before.Status429
 	synced := len(orders) + len(profileChanges)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -123,7 +124,10 @@ func startStack(ctx context.Context, e *env, o stackOptions) (*stack, error) {
 	}
 	s.closers = append(s.closers, func() { _ = s.DD.Close() })
 
-	if s.Cfg, err = config.Load(nil, func(string) string { return "" }); err != nil {
+	// The service's own tuning variables (SYNC_*, DOTDIGITAL_* except the
+	// connection) apply, so a setting can be tried without code changes;
+	// the scenario's settings below take precedence.
+	if s.Cfg, err = config.Load(nil, tuningEnv); err != nil {
 		return nil, err
 	}
 	cfg := s.Cfg
@@ -292,4 +296,16 @@ func workflowStatus(ctx context.Context, c client.Client, id string) (enumspb.Wo
 		return enumspb.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED, err
 	}
 	return d.GetWorkflowExecutionInfo().GetStatus(), nil
+}
+
+// tuningEnv passes the service's tuning variables through from the
+// environment.
+func tuningEnv(k string) string {
+	switch {
+	case k == "DOTDIGITAL_ENDPOINT" || strings.HasPrefix(k, "DOTDIGITAL_API_"):
+		return ""
+	case strings.HasPrefix(k, "SYNC_") && k != "SYNC_DATA_DIR", strings.HasPrefix(k, "DOTDIGITAL_"):
+		return os.Getenv(k)
+	}
+	return ""
 }

@@ -28,6 +28,8 @@ type LaneStats struct {
 	Bulks     int `json:"bulks"`
 	BulkItems int `json:"bulkItems"`
 	Failures  int `json:"failures"`
+	// Deferred counts batches handed back for want of import budget.
+	Deferred int `json:"deferred"`
 	// PressureReports counts activity results that reported a low budget.
 	PressureReports int `json:"pressureReports"`
 }
@@ -54,6 +56,9 @@ type lane struct {
 	// (the pacer holds profile work back for orders) never keeps an order
 	// batch of the shard from starting.
 	profileBulks int
+	// A slot whose batch was deferred (no import budget for its class yet)
+	// starts no new batch before this time: requests gather meanwhile.
+	bulkNotBefore, profileNotBefore time.Time
 	// While the budget of single writes runs low, singles would only queue
 	// up inside activities: the lane sends everything by bulk import (a
 	// different tier), orders first. While the import budget runs low it
@@ -202,21 +207,44 @@ func (l *lane) canBulk() bool {
 }
 
 // bulkable: a batch could start in the order slots (profileOnly false:
-// any work) or in the profile slot (ordinary profile changes only).
+// orders, status changes, resyncs) or in the profile slot (ordinary profile
+// changes): a profile import waiting for its share of the budget never
+// holds up an order.
 func (l *lane) bulkable(profileOnly bool) bool {
 	if profileOnly && l.profileBulks >= 1 || !profileOnly && l.bulks >= l.settings.LaneMaxBulk {
+		return false
+	}
+	if notBefore := l.notBefore(profileOnly); l.now().Before(*notBefore) {
 		return false
 	}
 	threshold := l.bulkThreshold()
 	n := 0
 	for _, id := range sortedKeys(l.pending) {
-		if r := l.pending[id]; r.Successor == "" && (!profileOnly || profileSlot(r)) {
+		if r := l.pending[id]; r.Successor == "" && profileOnly == profileSlot(r) {
 			if n++; n > threshold {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+func (l *lane) notBefore(profileOnly bool) *time.Time {
+	if profileOnly {
+		return &l.profileNotBefore
+	}
+	return &l.bulkNotBefore
+}
+
+// requeue takes a deferred batch back; a newer request of the same customer
+// that arrived meanwhile is merged with it.
+func (l *lane) requeue(batch []messages.LaneRequest) {
+	for _, r := range batch {
+		if newer, ok := l.pending[r.CustomerID]; ok {
+			r = coalesce(r, newer)
+		}
+		l.pending[r.CustomerID] = r
+	}
 }
 
 // profileSlot: requests that the profile slot's imports may carry: profile
@@ -231,7 +259,7 @@ func profileSlot(r messages.LaneRequest) bool {
 // go first: they take the most urgent work.
 func (l *lane) dispatch(ctx workflow.Context) {
 	if l.bulkable(false) {
-		l.startBulk(ctx, l.takeBulk(l.settings.ContactBatch, func(messages.LaneRequest) bool { return true }), false)
+		l.startBulk(ctx, l.takeBulk(l.settings.ContactBatch, func(r messages.LaneRequest) bool { return !profileSlot(r) }), false)
 	}
 	if l.bulkable(true) {
 		l.startBulk(ctx, l.takeBulk(l.settings.ContactBatch, profileSlot), true)
@@ -328,8 +356,6 @@ func (l *lane) startBulk(ctx workflow.Context, batch []messages.LaneRequest, pro
 		slot = &l.profileBulks
 	}
 	*slot++
-	l.in.Stats.Bulks++
-	l.in.Stats.BulkItems += len(batch)
 	// A bulk import serves its most urgent member's class; resync-only batches go last.
 	prio := PriorityBulk
 	for _, r := range batch {
@@ -343,8 +369,18 @@ func (l *lane) startBulk(ctx workflow.Context, batch []messages.LaneRequest, pro
 		err := workflow.ExecuteActivity(actx, laneActivities.SyncBatch, batch).Get(ctx, &sum)
 		*slot--
 		l.report(ctx, sum)
-		if err != nil {
+		switch {
+		case err != nil:
 			l.fail(ctx, batch, err)
+		case sum.Deferred:
+			l.in.Stats.Deferred++
+			l.requeue(batch)
+			*l.notBefore(profileOnly) = workflow.Now(ctx).Add(sum.RetryAfter)
+			// The timer wakes the lane's loop when the slot opens again.
+			_ = workflow.Sleep(ctx, sum.RetryAfter)
+		default:
+			l.in.Stats.Bulks++
+			l.in.Stats.BulkItems += len(batch)
 		}
 	})
 }

@@ -140,6 +140,11 @@ type SyncSummary struct {
 	// The lane moves work to the other path while it lasts.
 	WritePressure  bool `json:"writePressure,omitempty"`
 	ImportPressure bool `json:"importPressure,omitempty"`
+	// Deferred: the import budget had no room for the batch's class, so
+	// nothing was sent; the lane takes the requests back and gathers them
+	// with newer ones into a larger batch after RetryAfter.
+	Deferred   bool          `json:"deferred,omitempty"`
+	RetryAfter time.Duration `json:"retryAfter,omitempty"`
 }
 
 // SkippedPartner is an Odoo partner that cannot sync: it has no valid email.
