@@ -129,6 +129,9 @@ func (p *Pacer) delay(scope string, at time.Time, class customer.Class) time.Dur
 		// their way.
 		left, reset := s.Remaining, s.ResetAt
 		if reset.IsZero() || !reset.After(at) {
+			if p.inflight[sc] == 0 {
+				continue // a new window: one call goes and its answer tells the budget
+			}
 			left, reset = s.Limit, time.Time{}
 		}
 		left -= p.inflight[sc]

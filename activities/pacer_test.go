@@ -102,3 +102,21 @@ func TestPacerWaitForHonoursCancellation(t *testing.T) {
 	require.Less(t, time.Since(start), 5*time.Second)
 	require.Zero(t, p.inflight[ScopeWrite], "a cancelled wait reserves nothing")
 }
+
+// However tight the budget (a limit of one call per window leaves nothing
+// above the reserve), a new window always lets one call through: its answer
+// is how the pacer learns the budget again, e.g. after the limits were
+// raised.
+func TestPacerProbesEachNewWindow(t *testing.T) {
+	p := NewPacer()
+	now := time.Now()
+	reset := now.Add(2 * time.Second)
+	observed(p, ScopeWrite, 1, 0, reset)
+	require.Positive(t, p.take(ScopeWrite, now, customer.ClassOrder))
+	later := reset.Add(time.Millisecond)
+	require.Zero(t, p.take(ScopeWrite, later, customer.ClassProfile), "the first call of a new window goes")
+	require.Positive(t, p.take(ScopeWrite, later, customer.ClassOrder), "the second waits for its answer")
+	p.release(ScopeWrite)
+	observed(p, ScopeWrite, 1000, 999, later.Add(2*time.Second))
+	require.Zero(t, p.take(ScopeWrite, later, customer.ClassProfile), "the raised limit is seen at once")
+}
