@@ -15,6 +15,7 @@ import (
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/clients/odoo"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/customer"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/identity"
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/shop"
 )
 
 // Traffic actions, weighted like a shop's day (as internal/shop does).
@@ -62,11 +63,7 @@ type traffic struct {
 	oc *odoo.Client
 	tr *tracker
 
-	companies []int64
-	sites     []site
-	products  []int64
-	countries []int64
-	vipTag    int64
+	shop.Catalog
 
 	mu       sync.Mutex
 	rng      *rand.Rand
@@ -79,40 +76,12 @@ type traffic struct {
 	inFlight atomic.Int64
 }
 
-type site struct{ id, company int64 }
-
 func newTraffic(ctx context.Context, oc *odoo.Client, tr *tracker, seed uint64) (*traffic, error) {
-	t := &traffic{oc: oc, tr: tr, rng: rand.New(rand.NewPCG(seed, 0x62656e6368)), stats: map[string]int{}}
-	companies, err := oc.Companies(ctx)
+	cat, err := shop.LoadCatalog(ctx, oc)
 	if err != nil {
-		return nil, fmt.Errorf("read companies: %w", err)
+		return nil, err
 	}
-	for _, c := range companies {
-		t.companies = append(t.companies, c.ID)
-	}
-	sites, err := oc.Websites(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read websites: %w", err)
-	}
-	for _, w := range sites {
-		t.sites = append(t.sites, site{w.ID, w.CompanyID.ID})
-	}
-	if t.products, err = oc.Search(ctx, "product.product", odoo.Domain{}, odoo.ReadOptions{Limit: 200}); err != nil {
-		return nil, fmt.Errorf("read products: %w", err)
-	}
-	if t.countries, err = oc.Search(ctx, "res.country", odoo.Domain{}, odoo.ReadOptions{Limit: 200}); err != nil {
-		return nil, fmt.Errorf("read countries: %w", err)
-	}
-	vip, err := oc.Search(ctx, "res.partner.category", odoo.Term("name", "=", "VIP"), odoo.ReadOptions{Limit: 1})
-	if err != nil {
-		return nil, fmt.Errorf("read tags: %w", err)
-	}
-	if len(vip) > 0 {
-		t.vipTag = vip[0]
-	}
-	if len(t.companies) == 0 || len(t.products) == 0 {
-		return nil, fmt.Errorf("odoo has no companies or products to sell")
-	}
+	t := &traffic{oc: oc, tr: tr, rng: rand.New(rand.NewPCG(seed, 0x62656e6368)), stats: map[string]int{}, Catalog: cat}
 	return t, nil
 }
 
@@ -297,11 +266,11 @@ func upperFirst(s string) string {
 func (t *traffic) pickSite() (siteID, company int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(t.sites) > 0 && t.rng.IntN(4) > 0 {
-		s := t.sites[t.rng.IntN(len(t.sites))]
-		return s.id, s.company
+	if len(t.Sites) > 0 && t.rng.IntN(4) > 0 {
+		s := t.Sites[t.rng.IntN(len(t.Sites))]
+		return s.ID, s.Company
 	}
-	return 0, t.companies[t.rng.IntN(len(t.companies))]
+	return 0, t.Companies[t.rng.IntN(len(t.Companies))]
 }
 
 func (t *traffic) pick(ids []int64) int64 {
@@ -343,7 +312,7 @@ func (t *traffic) release(s *shopper) {
 
 func (t *traffic) createPartner(ctx context.Context, name, email string, company, siteID int64) (int64, error) {
 	vals := map[string]any{"name": name, "email": email, "company_id": company, "type": "contact"}
-	if c := t.pick(t.countries); c != 0 {
+	if c := t.pick(t.Countries); c != 0 {
 		vals["country_id"] = c
 	}
 	if siteID != 0 {
@@ -364,7 +333,7 @@ func (t *traffic) placeOrder(ctx context.Context, partner, company, siteID int64
 	n := 1 + t.rng.IntN(3)
 	lines := make([]any, 0, n)
 	for i := 0; i < n; i++ {
-		lines = append(lines, []any{0, 0, map[string]any{"product_id": t.products[t.rng.IntN(len(t.products))], "product_uom_qty": float64(1 + t.rng.IntN(3))}})
+		lines = append(lines, []any{0, 0, map[string]any{"product_id": t.Products[t.rng.IntN(len(t.Products))], "product_uom_qty": float64(1 + t.rng.IntN(3))}})
 	}
 	t.mu.Unlock()
 	vals := map[string]any{"partner_id": partner, "company_id": company, "order_line": lines}
@@ -504,7 +473,7 @@ func (t *traffic) cancel(ctx context.Context) error {
 
 // toggleVIP adds or removes the VIP tag on a partner of a customer.
 func (t *traffic) toggleVIP(ctx context.Context) error {
-	if t.vipTag == 0 {
+	if t.VIPTag == 0 {
 		return t.quotation(ctx)
 	}
 	s := t.take(nil)
@@ -516,9 +485,9 @@ func (t *traffic) toggleVIP(ctx context.Context) error {
 	pid := s.partners[t.rng.IntN(len(s.partners))]
 	add := t.rng.IntN(2) == 0
 	t.mu.Unlock()
-	cmd := []any{3, t.vipTag}
+	cmd := []any{3, t.VIPTag}
 	if add {
-		cmd = []any{4, t.vipTag}
+		cmd = []any{4, t.VIPTag}
 	}
 	if err := t.oc.Write(ctx, "res.partner", []int64{pid}, map[string]any{"category_id": []any{cmd}}); err != nil {
 		return fmt.Errorf("toggle VIP: %w", err)

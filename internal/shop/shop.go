@@ -34,12 +34,7 @@ type Shop struct {
 	rng    *rand.Rand
 	logger *slog.Logger
 
-	companies []int64
-	websites  []odoo.Many2One // with their company in Name? ids only used
-	siteCo    map[int64]int64 // website -> company
-	products  []int64
-	countries []int64
-	vipTag    int64
+	Catalog
 
 	mu        sync.Mutex
 	customers []person // emails seen, for returning guests
@@ -55,41 +50,11 @@ type person struct {
 // New reads the master data (companies, websites, products, countries, the
 // VIP tag) the simulation needs.
 func New(ctx context.Context, c *odoo.Client, seed int64, logger *slog.Logger) (*Shop, error) {
-	s := &Shop{odoo: c, rng: rand.New(rand.NewSource(seed)), logger: logger, siteCo: map[int64]int64{}, stats: map[string]int{}}
-	companies, err := c.Companies(ctx)
+	cat, err := LoadCatalog(ctx, c)
 	if err != nil {
-		return nil, fmt.Errorf("shop: read companies: %w", err)
+		return nil, fmt.Errorf("shop: %w", err)
 	}
-	for _, co := range companies {
-		s.companies = append(s.companies, co.ID)
-	}
-	sites, err := c.Websites(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("shop: read websites: %w", err)
-	}
-	for _, w := range sites {
-		s.websites = append(s.websites, odoo.Many2One{ID: w.ID, Name: w.Name})
-		s.siteCo[w.ID] = w.CompanyID.ID
-	}
-	ids := func(model string, domain odoo.Domain) ([]int64, error) {
-		return c.Search(ctx, model, domain, odoo.ReadOptions{Limit: 200})
-	}
-	if s.products, err = ids("product.product", odoo.Domain{}); err != nil {
-		return nil, fmt.Errorf("shop: read products: %w", err)
-	}
-	if s.countries, err = ids("res.country", odoo.Domain{}); err != nil {
-		return nil, fmt.Errorf("shop: read countries: %w", err)
-	}
-	vip, err := ids("res.partner.category", odoo.Term("name", "=", "VIP"))
-	if err != nil {
-		return nil, fmt.Errorf("shop: read tags: %w", err)
-	}
-	if len(vip) > 0 {
-		s.vipTag = vip[0]
-	}
-	if len(s.companies) == 0 || len(s.products) == 0 {
-		return nil, fmt.Errorf("shop: Odoo has no companies or products to sell")
-	}
+	s := &Shop{odoo: c, rng: rand.New(rand.NewSource(seed)), logger: logger, Catalog: cat, stats: map[string]int{}}
 	return s, nil
 }
 
@@ -183,7 +148,7 @@ func (s *Shop) GuestCheckout(ctx context.Context, email string) error {
 	}
 	site, company := s.pickSite()
 	vals := map[string]any{"name": p.name, "email": p.email, "company_id": company, "type": "contact"}
-	if c := s.pick(s.countries); c != 0 {
+	if c := s.pick(s.Countries); c != 0 {
 		vals["country_id"] = c
 	}
 	if site != 0 {
@@ -272,15 +237,15 @@ func (s *Shop) CancelRecent(ctx context.Context) error {
 // ToggleVIP adds or removes the VIP tag on a known partner.
 func (s *Shop) ToggleVIP(ctx context.Context) error {
 	pid := s.pickPartner()
-	if pid == 0 || s.vipTag == 0 {
+	if pid == 0 || s.VIPTag == 0 {
 		return nil
 	}
 	s.mu.Lock()
 	add := s.rng.Intn(2) == 0
 	s.mu.Unlock()
-	cmd := []any{3, s.vipTag}
+	cmd := []any{3, s.VIPTag}
 	if add {
-		cmd = []any{4, s.vipTag}
+		cmd = []any{4, s.VIPTag}
 	}
 	return s.odoo.Write(ctx, "res.partner", []int64{pid}, map[string]any{"category_id": []any{cmd}})
 }
@@ -302,7 +267,7 @@ func (s *Shop) EditProfile(ctx context.Context) error {
 	case 1:
 		vals["lang"] = []string{"en_US", "fr_FR", "de_DE", "nl_NL"}[s.rng.Intn(4)]
 	default:
-		if c := s.pick(s.countries); c != 0 {
+		if c := s.pick(s.Countries); c != 0 {
 			vals["country_id"] = c
 		}
 	}
@@ -326,7 +291,7 @@ func (s *Shop) order(ctx context.Context, partner, company, site int64) (int64, 
 	var lines []any
 	for i := 0; i < n; i++ {
 		lines = append(lines, []any{0, 0, map[string]any{
-			"product_id": s.products[s.rng.Intn(len(s.products))], "product_uom_qty": float64(1 + s.rng.Intn(3)),
+			"product_id": s.Products[s.rng.Intn(len(s.Products))], "product_uom_qty": float64(1 + s.rng.Intn(3)),
 		}})
 	}
 	s.mu.Unlock()
@@ -344,11 +309,11 @@ func (s *Shop) order(ctx context.Context, partner, company, site int64) (int64, 
 func (s *Shop) pickSite() (site, company int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.websites) > 0 && s.rng.Intn(4) > 0 {
-		w := s.websites[s.rng.Intn(len(s.websites))]
-		return w.ID, s.siteCo[w.ID]
+	if len(s.Sites) > 0 && s.rng.Intn(4) > 0 {
+		w := s.Sites[s.rng.Intn(len(s.Sites))]
+		return w.ID, w.Company
 	}
-	return 0, s.companies[s.rng.Intn(len(s.companies))]
+	return 0, s.Companies[s.rng.Intn(len(s.Companies))]
 }
 
 func (s *Shop) pick(ids []int64) int64 {
