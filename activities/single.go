@@ -21,6 +21,16 @@ import (
 // against the snapshot, and writes only the difference: contact fields
 // first, then Insight records, then list removals.
 func (l *Lane) WriteCustomer(ctx context.Context, in messages.DirectRequest) (messages.LaneResult, error) {
+	// A direct write that would wait for the next window holds the
+	// customer's later changes back and spends the scarce single-write
+	// budget one customer at a time: the lane batches it instead. A
+	// handover needs single calls and waits its turn.
+	if in.Request.Successor == "" {
+		if d := l.pace.wouldWait(ScopeWrite, time.Now(), in.Request.Class); d > minDeferral {
+			l.pace.Backlogged()
+			return messages.LaneResult{Seq: in.Request.Seq, Outcome: messages.OutcomeRedirected, WritePressure: true, Class: in.Request.Class}, nil
+		}
+	}
 	res, _, err := l.syncOne(ctx, in.Request, in.Snapshot)
 	if err == nil {
 		l.observe(ctx, res, in.Request)

@@ -349,6 +349,11 @@ func (r *customerRun) onResult(ctx workflow.Context, res messages.LaneResult) {
 		}
 		r.st.Blocked = b
 		r.st.LastError = res.Detail
+	case messages.OutcomeRedirected:
+		// Nothing was written: the same work goes to the lane at once.
+		in := r.st.InFlight
+		r.st.PressureUntil = now.Add(pressureHold)
+		r.st.Pending.add(messages.Hint{Kind: messages.HintRetry, Class: in.Class, ChangeTime: in.Since, Force: in.Force, Successor: in.Successor}, now)
 	case messages.OutcomeFailed:
 		r.st.Failures++
 		r.st.LastError = res.Detail

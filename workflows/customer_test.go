@@ -299,3 +299,32 @@ func TestDirectWriteThatMetPressureSendsTheNextThroughTheLane(t *testing.T) {
 	require.Len(t, h.requests, 2)
 	require.Len(t, h.direct, 1, "the second write went through the lane")
 }
+
+// A direct write that finds no room in the write budget writes nothing and
+// says so; the same work goes through the lane at once, with its class
+// and change time.
+func TestRedirectedDirectWriteGoesThroughTheLane(t *testing.T) {
+	h := newCustomerHarness(t)
+	h.pressured = false
+	h.reply = func(req messages.LaneRequest) *messages.LaneResult {
+		if len(h.direct) == 1 && len(h.requests) == 1 {
+			return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeRedirected, WritePressure: true}
+		}
+		return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeOK, AckAt: h.env.Now(), Snapshot: &customer.Snapshot{ContactExists: true}}
+	}
+	changed := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	o := order()
+	o.ChangeTime = changed
+	h.hint(0, o)
+	var st messages.CustomerStatus
+	h.status(time.Minute, &st)
+	h.run()
+	require.Len(t, h.direct, 1, "one direct attempt")
+	require.Len(t, h.requests, 2, "then the lane")
+	require.Equal(t, customer.ClassOrder, h.requests[1].Class)
+	require.True(t, h.requests[1].Pressured)
+	require.Equal(t, changed, h.requests[1].Since, "the lag still counts from the change")
+	require.Less(t, h.times[1].Sub(h.times[0]), time.Second, "an order is not debounced on its way to the lane")
+	require.Equal(t, names.StateOK, st.State)
+	require.Equal(t, 1, st.Syncs, "the redirect is not a sync")
+}

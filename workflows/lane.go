@@ -207,9 +207,9 @@ func (l *lane) canBulk() bool {
 }
 
 // bulkable: a batch could start in the order slots (profileOnly false:
-// orders, status changes, resyncs) or in the profile slot (ordinary profile
-// changes): a profile import waiting for its share of the budget never
-// holds up an order.
+// started by orders, status changes or resyncs waiting) or in the profile
+// slot (by ordinary profile changes): a profile import waiting for its
+// share of the budget never holds up an order.
 func (l *lane) bulkable(profileOnly bool) bool {
 	if profileOnly && l.profileBulks >= 1 || !profileOnly && l.bulks >= l.settings.LaneMaxBulk {
 		return false
@@ -259,7 +259,7 @@ func profileSlot(r messages.LaneRequest) bool {
 // go first: they take the most urgent work.
 func (l *lane) dispatch(ctx workflow.Context) {
 	if l.bulkable(false) {
-		l.startBulk(ctx, l.takeBulk(l.settings.ContactBatch, func(r messages.LaneRequest) bool { return !profileSlot(r) }), false)
+		l.startBulk(ctx, l.takeBulk(l.settings.ContactBatch, func(messages.LaneRequest) bool { return true }), false)
 	}
 	if l.bulkable(true) {
 		l.startBulk(ctx, l.takeBulk(l.settings.ContactBatch, profileSlot), true)
@@ -296,25 +296,19 @@ func (l *lane) ordered(n int) []messages.LaneRequest {
 	return all
 }
 
-// takeBulk removes up to n requests that a bulk import can serve: those of
-// the most urgent class only, so that a batch of orders is not held up by
-// the profile changes it would otherwise carry (the next batch takes them);
-// a lone request of the top class travels with the next class instead.
+// takeBulk removes up to n requests that a bulk import can serve, most
+// urgent first: an order batch fills its spare room with the profile
+// changes waiting behind it (they ride in the same contact import at no
+// extra call, instead of waiting for budget the orders leave over).
 // Requests that hand a contact over to another key need single calls.
 func (l *lane) takeBulk(n int, eligible func(messages.LaneRequest) bool) []messages.LaneRequest {
 	var out []messages.LaneRequest
-	var top customer.Class
 	for _, r := range l.ordered(len(l.pending)) {
 		if len(out) == n {
 			break
 		}
 		if r.Successor != "" || !eligible(r) {
 			continue
-		}
-		if len(out) == 0 {
-			top = r.Class
-		} else if r.Class != top && len(out) > 1 {
-			break
 		}
 		delete(l.pending, r.CustomerID)
 		out = append(out, r)

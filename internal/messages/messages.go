@@ -66,6 +66,9 @@ const (
 	OutcomeBlocked Outcome = "blocked" // a non-retryable rejection; needs a fix in Odoo or a resync
 	OutcomeFailed  Outcome = "failed"  // retries exhausted; the customer tries again later
 	OutcomeHanded  Outcome = "handed"  // the contact now belongs to the successor key
+	// OutcomeRedirected: nothing was written; the write budget has no room
+	// for a single write now, so the customer hands the request to the lane.
+	OutcomeRedirected Outcome = "redirected"
 )
 
 // LaneResult tells a customer what happened to its request.
