@@ -22,7 +22,12 @@ func (p *Poll) BackfillPlan(ctx context.Context, req backfill.PlanRequest) (back
 		return backfill.Plan{}, temporalError("plan backfill", &odoo.RequestError{Op: "backfill plan", Reason: "page size and page count must be positive"})
 	}
 	archived := odoo.ReadOptions{Context: map[string]any{"active_test": false}}
-	ids, err := p.odoo.Search(ctx, odoo.ModelPartner, odoo.Term("id", odoo.OpGt, req.AfterID),
+	domain, all := odoo.Term("id", odoo.OpGt, req.AfterID), odoo.Domain(nil)
+	if req.UpToID != 0 {
+		domain = odoo.And(domain, odoo.Term("id", odoo.OpLe, req.UpToID))
+		all = odoo.Term("id", odoo.OpLe, req.UpToID)
+	}
+	ids, err := p.odoo.Search(ctx, odoo.ModelPartner, domain,
 		odoo.ReadOptions{Limit: req.PagePartners * req.Pages, Order: "id asc", Context: archived.Context})
 	if err != nil {
 		return backfill.Plan{}, temporalError("plan backfill pages", err)
@@ -34,7 +39,7 @@ func (p *Poll) BackfillPlan(ctx context.Context, req backfill.PlanRequest) (back
 	if len(ids)%req.PagePartners != 0 {
 		plan.Bounds = append(plan.Bounds, ids[len(ids)-1])
 	}
-	if plan.Total, err = p.odoo.SearchCount(ctx, odoo.ModelPartner, nil, archived); err != nil {
+	if plan.Total, err = p.odoo.SearchCount(ctx, odoo.ModelPartner, all, archived); err != nil {
 		return backfill.Plan{}, temporalError("count partners", err)
 	}
 	return plan, nil

@@ -304,3 +304,23 @@ func TestBackfillPageCountsPartnersThatAreNotCustomers(t *testing.T) {
 	require.Equal(t, 1, s.dd.Stats().Contacts)
 	require.Equal(t, 1, s.dd.Stats().InsightRecords)
 }
+
+// A fresh deployment's load ends at the newest partner that existed when it
+// began: partners created later are the live sync's, and a bulk import of
+// them could land after a newer live write.
+func TestBackfillPlanStopsAtThePartnerThatWasNewestAtTheStart(t *testing.T) {
+	s := newFillStack(t, 20)
+	newest, err := s.oc.Search(s.ctx, "res.partner", nil, odoo.ReadOptions{Limit: 1, Order: "id desc", Context: map[string]any{"active_test": false}})
+	require.NoError(t, err)
+	later := s.create("res.partner", map[string]any{"name": "Later Shopper", "email": "later@example.com"})
+	plan, err := s.poll.BackfillPlan(s.ctx, backfill.PlanRequest{PagePartners: 1000, Pages: 2, UpToID: newest[0]})
+	require.NoError(t, err)
+	require.Equal(t, []int64{newest[0]}, plan.Bounds)
+	all, err := s.poll.BackfillPlan(s.ctx, backfill.PlanRequest{PagePartners: 1000, Pages: 2})
+	require.NoError(t, err)
+	require.Equal(t, []int64{later}, all.Bounds, "without a bound, every partner")
+	require.Equal(t, all.Total-1, plan.Total, "the percentage counts the covered partners only")
+	none, err := s.poll.BackfillPlan(s.ctx, backfill.PlanRequest{PagePartners: 1000, Pages: 2, UpToID: -1})
+	require.NoError(t, err)
+	require.Empty(t, none.Bounds, "no partner existed: nothing to load")
+}

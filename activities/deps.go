@@ -40,7 +40,7 @@ type Deps struct {
 	// RegistryInput builds the start argument of the exceptions registry.
 	RegistryInput func() any
 	// BackfillInput builds the start argument of the backfill.
-	BackfillInput func() any
+	BackfillInput func(upToPartnerID int64) any
 }
 
 // OrdersCollection is the Insight collection of orders (contact scope).

@@ -48,7 +48,7 @@ type Poll struct {
 	input     func(key string) any
 	// registryInput builds the start argument of the exceptions registry.
 	registryInput func() any
-	backfillInput func() any
+	backfillInput func(upToPartnerID int64) any
 	overlap       time.Duration
 	logger        *slog.Logger
 	seen          metric.Int64Counter
@@ -527,10 +527,20 @@ func (p *Poll) BeginInitialLoad(ctx context.Context) (changes.Cursors, error) {
 		cur.MergeNoteID = ids[0]
 	}
 	if p.backfillInput != nil {
-		_, err := p.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		// The load covers the partners that exist now; newer ones are live.
+		newest, err := p.odoo.Search(ctx, odoo.ModelPartner, odoo.Domain{}, odoo.ReadOptions{Limit: 1, Order: "id desc",
+			Context: map[string]any{"active_test": false}})
+		if err != nil {
+			return cur, temporalError("newest partner", err)
+		}
+		upTo := int64(-1) // no partner yet: the load has nothing to cover
+		if len(newest) > 0 {
+			upTo = newest[0]
+		}
+		_, err = p.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 			ID: names.BackfillWorkflowID, TaskQueue: p.queue,
 			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		}, names.WorkflowBackfill, p.backfillInput())
+		}, names.WorkflowBackfill, p.backfillInput(upTo))
 		if err != nil {
 			return cur, temporalError("start backfill", err)
 		}

@@ -148,6 +148,10 @@ func TestReconcileFindsPlantedMismatchesAndHeals(t *testing.T) {
 	require.NoError(t, s.DDC.RemoveContactFromList(s.ctx, listID, c.ContactID))
 
 	sum, id := s.runReconcile(false)
+	if r, ok := s.record(emails["recordGone"], orders["recordGone"]); ok {
+		st := s.status(emails["recordGone"])
+		t.Logf("DIAG: the deleted record is back: %+v; customer %+v", r, st)
+	}
 	want := map[reconcile.Kind][]string{
 		reconcile.KindMissing:          {emails["missing"]},
 		reconcile.KindOnlyInDotdigital: {stray},

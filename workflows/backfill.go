@@ -157,7 +157,7 @@ func (b *backfillRun) ensureSchema(ctx workflow.Context) error {
 // plan asks Odoo for the bounds of the next pages.
 func (b *backfillRun) plan(ctx workflow.Context) error {
 	actx := workflow.WithActivityOptions(ctx, backfillPlanOptions(b.settings, b.opts))
-	req := backfill.PlanRequest{AfterID: b.planned, PagePartners: b.opts.PagePartners, Pages: max(2*b.opts.Parallel, 4)}
+	req := backfill.PlanRequest{AfterID: b.planned, PagePartners: b.opts.PagePartners, Pages: max(2*b.opts.Parallel, 4), UpToID: b.opts.UpToPartnerID}
 	for {
 		var plan backfill.Plan
 		err := workflow.ExecuteActivity(actx, pollActivities.BackfillPlan, req).Get(ctx, &plan)

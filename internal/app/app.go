@@ -22,6 +22,7 @@ import (
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/activities"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/clients/dotdigital"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/clients/odoo"
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/backfill"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/config"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/customer"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/devserver"
@@ -186,7 +187,9 @@ func (a *App) startWorkers() error {
 		OdooConcurrency: cfg.Odoo.Concurrency, Logger: a.logger, Meter: a.tel.MeterProvider.Meter("odoo-dotdigital-sync"),
 		CustomerInput: func(key string) any { return workflows.CustomerInput{Key: key, Settings: a.Settings} },
 		RegistryInput: func() any { return workflows.ExceptionsInput{Settings: a.Settings} },
-		BackfillInput: func() any { return workflows.BackfillInput{Settings: a.Settings} },
+		BackfillInput: func(upTo int64) any {
+			return workflows.BackfillInput{Settings: a.Settings, Options: backfill.Options{UpToPartnerID: upTo}}
+		},
 		LaneInput: func(laneID string) any {
 			shard, _ := strconv.Atoi(strings.TrimPrefix(laneID, names.LaneWorkflowIDPrefix))
 			return workflows.LaneInput{Shard: shard, Settings: a.Settings}

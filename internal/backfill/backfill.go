@@ -39,6 +39,11 @@ type Options struct {
 	// MaxRejectedKeys bounds the keys of failed customers kept for the
 	// result (beyond it they are only counted).
 	MaxRejectedKeys int `json:"maxRejectedKeys,omitempty"`
+	// UpToPartnerID (0: none) ends the load at the newest partner that
+	// existed when a fresh deployment began: partners created later are
+	// synced live, and a bulk import of them could land after (and undo) a
+	// newer live write.
+	UpToPartnerID int64 `json:"upToPartnerId,omitempty"`
 }
 
 // WithDefaults fills zero values; contactBatch is DOTDIGITAL_CONTACT_BATCH.
@@ -78,6 +83,9 @@ type PlanRequest struct {
 	AfterID      int64 `json:"afterId"`
 	PagePartners int   `json:"pagePartners"`
 	Pages        int   `json:"pages"`
+	// UpToID (0: none; negative: no partner at all) is the last partner id
+	// the load covers.
+	UpToID int64 `json:"upToId,omitempty"`
 }
 
 // Plan is the answer: the upper partner id of each next page, ascending
