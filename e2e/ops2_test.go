@@ -83,9 +83,14 @@ func TestLagAlertFiresAndClears(t *testing.T) {
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		var body map[string]any
-		require.NoError(t, json.Unmarshal(b, &body))
+		// A request cut off by the server's shutdown at the end of the test
+		// has no body; the alerts the test waits for are checked by text.
+		if json.Unmarshal(b, &body) != nil {
+			return
+		}
+		text, _ := body["text"].(string)
 		mu.Lock()
-		alerts = append(alerts, body["text"].(string))
+		alerts = append(alerts, text)
 		mu.Unlock()
 	}))
 	defer hook.Close()
