@@ -286,10 +286,15 @@ func TestMemoryFlat(t *testing.T) {
 	large.log(t, "10k")
 	t.Logf("live heap ratio 10k/2k: peak %.2f, p95 %.2f", float64(large.peakLive)/float64(max(small.peakLive, 1)),
 		float64(large.p95)/float64(max(small.p95, 1)))
-	// Holding 10k customers in memory would take well over 20 MiB; the
-	// small slack absorbs GC sampling noise at these small sizes.
-	if large.peakLive > small.peakLive*3/2+2<<20 {
-		t.Errorf("peak live heap grew from %.1f MiB (2k) to %.1f MiB (10k)", mib(small.peakLive), mib(large.peakLive))
+	// The p95 of the samples is compared: the single largest sample moves
+	// with when a GC happened to run (1.2x to 1.8x between runs on a busy
+	// machine). Holding 10k customers in memory would take well over
+	// 20 MiB, which the absolute bound on the peak catches.
+	if large.p95 > small.p95*3/2+2<<20 {
+		t.Errorf("live heap p95 grew from %.1f MiB (2k) to %.1f MiB (10k)", mib(small.p95), mib(large.p95))
+	}
+	if large.peakLive > 24<<20 {
+		t.Errorf("peak live heap %.1f MiB at 10k customers", mib(large.peakLive))
 	}
 	if large.endInUse > 8<<20 {
 		t.Errorf("%.1f MiB still in use after the run", mib(large.endInUse))
