@@ -266,11 +266,7 @@ func upperFirst(s string) string {
 func (t *traffic) pickSite() (siteID, company int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(t.Sites) > 0 && t.rng.IntN(4) > 0 {
-		s := t.Sites[t.rng.IntN(len(t.Sites))]
-		return s.ID, s.Company
-	}
-	return 0, t.Companies[t.rng.IntN(len(t.Companies))]
+	return t.PickSite(t.rng.IntN)
 }
 
 func (t *traffic) pick(ids []int64) int64 {

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,12 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
-	commonpb "go.temporal.io/api/common/v1"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/config"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/names"
@@ -66,60 +61,8 @@ func EnsureReconcileSchedule(ctx context.Context, c client.Client, s workflows.S
 		}
 		return nil
 	}
-	in := ReconcileScheduleInput(cfg, s)
-	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}}
-	action := &client.ScheduleWorkflowAction{
-		ID: names.ReconcileScheduleID, Workflow: names.WorkflowReconcile, Args: []any{in},
-		TaskQueue: s.WorkflowQueue, WorkflowExecutionTimeout: ReconcileWorkflowTimeout,
-	}
-	catchup := reconcileCatchup(every)
-	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
-		ID: names.ReconcileScheduleID, Spec: spec, Action: action,
-		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP, CatchupWindow: catchup,
-	})
-	if err == nil {
-		return nil
-	}
-	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		return fmt.Errorf("create schedule %s: %w", names.ReconcileScheduleID, err)
-	}
-	want, err := converter.GetDefaultDataConverter().ToPayload(in)
-	if err != nil {
-		return fmt.Errorf("encode reconcile input: %w", err)
-	}
-	h := c.ScheduleClient().GetHandle(ctx, names.ReconcileScheduleID)
-	err = h.Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(u client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
-		cur := u.Description.Schedule
-		if reconcileScheduleUpToDate(cur, every, catchup, s.WorkflowQueue, want) {
-			return nil, temporal.ErrSkipScheduleUpdate
-		}
-		cur.Spec = &spec
-		cur.Action = action
-		if cur.Policy == nil {
-			cur.Policy = &client.SchedulePolicies{}
-		}
-		cur.Policy.Overlap = enumspb.SCHEDULE_OVERLAP_POLICY_SKIP
-		cur.Policy.CatchupWindow = catchup
-		return &client.ScheduleUpdate{Schedule: &cur}, nil
-	}})
-	if err != nil {
-		return fmt.Errorf("update schedule %s: %w", names.ReconcileScheduleID, err)
-	}
-	return nil
-}
-
-func reconcileScheduleUpToDate(cur client.Schedule, every, catchup time.Duration, queue string, input *commonpb.Payload) bool {
-	if cur.Spec == nil || len(cur.Spec.Intervals) != 1 || cur.Spec.Intervals[0].Every != every || cur.Spec.Intervals[0].Offset != 0 ||
-		len(cur.Spec.Calendars) > 0 || len(cur.Spec.CronExpressions) > 0 {
-		return false
-	}
-	if cur.Policy == nil || cur.Policy.Overlap != enumspb.SCHEDULE_OVERLAP_POLICY_SKIP || cur.Policy.CatchupWindow != catchup {
-		return false
-	}
-	a, ok := cur.Action.(*client.ScheduleWorkflowAction)
-	if !ok || a.TaskQueue != queue || a.Workflow != names.WorkflowReconcile || a.WorkflowExecutionTimeout != ReconcileWorkflowTimeout || len(a.Args) != 1 {
-		return false
-	}
-	p, ok := a.Args[0].(*commonpb.Payload)
-	return ok && bytes.Equal(p.GetData(), input.GetData())
+	return intervalSchedule{
+		id: names.ReconcileScheduleID, workflow: names.WorkflowReconcile, queue: s.WorkflowQueue,
+		input: ReconcileScheduleInput(cfg, s), every: every, catchup: reconcileCatchup(every), timeout: ReconcileWorkflowTimeout,
+	}.ensure(ctx, c)
 }

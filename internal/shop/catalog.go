@@ -20,6 +20,17 @@ type Catalog struct {
 	VIPTag    int64
 }
 
+// PickSite picks where an order is placed: a website (and its company)
+// three times in four, else a company's backend. intn is the caller's
+// random source (rand.Intn-like).
+func (c Catalog) PickSite(intn func(int) int) (site, company int64) {
+	if len(c.Sites) > 0 && intn(4) > 0 {
+		w := c.Sites[intn(len(c.Sites))]
+		return w.ID, w.Company
+	}
+	return 0, c.Companies[intn(len(c.Companies))]
+}
+
 // LoadCatalog reads the catalog through the XML-RPC API.
 func LoadCatalog(ctx context.Context, c *odoo.Client) (Catalog, error) {
 	var cat Catalog

@@ -309,11 +309,7 @@ func (s *Shop) order(ctx context.Context, partner, company, site int64) (int64, 
 func (s *Shop) pickSite() (site, company int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.Sites) > 0 && s.rng.Intn(4) > 0 {
-		w := s.Sites[s.rng.Intn(len(s.Sites))]
-		return w.ID, w.Company
-	}
-	return 0, s.Companies[s.rng.Intn(len(s.Companies))]
+	return s.PickSite(s.rng.Intn)
 }
 
 func (s *Shop) pick(ids []int64) int64 {
