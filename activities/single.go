@@ -386,7 +386,7 @@ func (l *Lane) adopt(ctx context.Context, email string) (customer.Snapshot, erro
 			lists = append(lists, cl.Name)
 		}
 	}
-	return customer.Adopt(email, c.DataFields, lists, raw), nil
+	return customer.Adopt(email, c.ContactID, c.DataFields, lists, raw), nil
 }
 
 // owned reports whether the sync manages membership of the list.

@@ -17,7 +17,7 @@ var (
 )
 
 // Register registers every workflow under its stable name.
-func Register(w worker.Registry) {
+func Register(w worker.WorkflowRegistry) {
 	w.RegisterWorkflowWithOptions(Customer, workflow.RegisterOptions{Name: names.WorkflowCustomer})
 	w.RegisterWorkflowWithOptions(Lane, workflow.RegisterOptions{Name: names.WorkflowLane})
 	w.RegisterWorkflowWithOptions(Poller, workflow.RegisterOptions{Name: names.WorkflowPoller})

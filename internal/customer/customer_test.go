@@ -2,6 +2,7 @@ package customer
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -68,7 +69,7 @@ func TestBuildFoldsPartnersAndAggregatesConfirmedOrders(t *testing.T) {
 func TestPlanNewContactThenNothingThenCancellation(t *testing.T) {
 	c := guestAndAccount()
 	d := Build(c, settings)
-	p := PlanFor(d, Snapshot{}, false)
+	p := PlanFor(d, Absent(d.Key), false)
 	if !p.NewContact || p.Class != ClassOrder || len(p.Orders) != 3 || len(p.AddLists) != 2 {
 		t.Fatalf("first plan: %+v", p)
 	}
@@ -174,8 +175,64 @@ func TestAdoptMatchesWhatTheSyncWrote(t *testing.T) {
 		b, _ := json.Marshal(r.JSON)
 		records[k] = b
 	}
-	s := Adopt(d.Key, fields, d.Lists, records)
+	s := Adopt(d.Key, 42, fields, d.Lists, records)
 	if p := PlanFor(d, s, false); !p.Empty() {
 		t.Fatalf("adopted snapshot of an up-to-date contact still plans writes: %+v", p)
+	}
+}
+
+func TestArchivedPartnerLeavesItsCustomer(t *testing.T) {
+	c := guestAndAccount()
+	c.Partners[1].Active = false // the account partner (tagged VIP) is archived
+	d := Build(c, settings)
+	if len(d.PartnerIDs) != 1 || d.PartnerIDs[0] != c.Partners[0].ID {
+		t.Fatalf("partner ids %v, want only the active guest", d.PartnerIDs)
+	}
+	for key := range d.Orders {
+		for _, o := range c.Orders {
+			if RecordKey(o.ID) == key && o.PartnerID != c.Partners[0].ID {
+				t.Fatalf("order %d of the archived partner still has a record", o.ID)
+			}
+		}
+	}
+	if d.Fields[FieldIsVIP] != false || slices.Contains(d.Lists, "VIP Customers") {
+		t.Fatalf("the archived partner's VIP tag still counts: %v %v", d.Fields[FieldIsVIP], d.Lists)
+	}
+	c.Partners[0].Active = false
+	if d := Build(c, settings); len(d.PartnerIDs) != 0 || d.Lists != nil || len(d.Orders) != 0 || d.Fields[FieldOrderCount] != 0 {
+		t.Fatalf("a customer with only archived partners is empty: %+v", d)
+	}
+}
+
+func TestUnknownSnapshotPlansEverythingNullsIncluded(t *testing.T) {
+	c := guestAndAccount()
+	c.Orders = nil // no purchases: the order fields are null
+	d := Build(c, settings)
+	p := PlanFor(d, Snapshot{}, false)
+	if !p.Unknown || p.NewContact || !p.ContactWrite() {
+		t.Fatalf("plan of an unknown snapshot %+v", p)
+	}
+	if v, ok := p.Fields[FieldLastOrderRef]; !ok || v != nil {
+		t.Fatalf("LAST_ORDER_REF must be sent as null (it may hold a stale value): %v", p.Fields)
+	}
+	if len(p.Fields) != len(Fields) || !slices.Equal(p.AddLists, d.Lists) {
+		t.Fatalf("every field and list: %v %v", p.Fields, p.AddLists)
+	}
+	// A known absent contact is a new contact: empty fields are not sent.
+	p = PlanFor(d, Absent(d.Key), false)
+	if p.Unknown || !p.NewContact {
+		t.Fatalf("plan against a known absent contact %+v", p)
+	}
+	if _, ok := p.Fields[FieldLastOrderRef]; ok {
+		t.Fatalf("a new contact has nothing to clear: %v", p.Fields)
+	}
+}
+
+func TestParsePartnerIDs(t *testing.T) {
+	if got := ParsePartnerIDs("40, 12,x,,-3"); !slices.Equal(got, []int64{12, 40}) {
+		t.Fatalf("%v", got)
+	}
+	if got := ParsePartnerIDs(nil); got != nil {
+		t.Fatalf("%v", got)
 	}
 }

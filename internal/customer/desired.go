@@ -37,8 +37,12 @@ type Desired struct {
 	ChangeTime  time.Time         // newest Odoo write_date this state reflects
 }
 
-// Build computes the desired Dotdigital state of a customer.
+// Build computes the desired Dotdigital state of a customer. Archived
+// partners do not count: like a merge source, an archived partner leaves its
+// customer, and its orders leave the aggregates and the Insight records
+// (BRIEF: Identity).
 func Build(c Customer, s Settings) Desired {
+	c = c.Active()
 	d := Desired{Key: c.Key, Fields: map[string]any{}, FieldValues: map[string]string{}, Orders: map[string]Record{}}
 	for _, p := range c.Partners {
 		d.PartnerIDs = append(d.PartnerIDs, p.ID)

@@ -61,6 +61,24 @@ type Customer struct {
 	Orders   []Order
 }
 
+// Active returns the customer without its archived partners and their orders.
+func (c Customer) Active() Customer {
+	out := Customer{Key: c.Key}
+	active := map[int64]bool{}
+	for _, p := range c.Partners {
+		if p.Active {
+			out.Partners = append(out.Partners, p)
+			active[p.ID] = true
+		}
+	}
+	for _, o := range c.Orders {
+		if active[o.PartnerID] {
+			out.Orders = append(out.Orders, o)
+		}
+	}
+	return out
+}
+
 // Settings shape the mapping; they come from configuration.
 type Settings struct {
 	VIPTags       []string

@@ -6,21 +6,38 @@ import (
 )
 
 // Snapshot is what the sync last wrote to Dotdigital for a customer and saw
-// acknowledged. It lives in the customer's workflow state, so it is compact:
-// canonical values per data field, a short hash per Insight record.
+// acknowledged, or read from it. It lives in the customer's workflow state,
+// so it is compact: canonical values per data field, a short hash per
+// Insight record. The zero value is an unknown snapshot: the workflow has
+// not seen what Dotdigital holds (first sight, a customer only the initial
+// load wrote, a run that lost its state), and the next write plans against
+// the truth (Known, PlanFor).
 type Snapshot struct {
-	ContactExists bool              `json:"contactExists,omitempty"`
-	Email         string            `json:"email,omitempty"` // the contact's identifier in Dotdigital
-	Fields        map[string]string `json:"fields,omitempty"`
-	Orders        map[string]string `json:"orders,omitempty"` // record key -> hash
-	Lists         []string          `json:"lists,omitempty"`
-	PartnerIDs    []int64           `json:"partnerIds,omitempty"`
-	ChangeTime    time.Time         `json:"changeTime,omitempty"` // Odoo change time the snapshot reflects
+	ContactExists bool `json:"contactExists,omitempty"`
+	// NoContact: Dotdigital was asked and holds no contact for Email.
+	NoContact bool `json:"noContact,omitempty"`
+	// ContactID is Dotdigital's immutable id of the contact: renames and
+	// unlinks address it, so that a retried call never creates a contact.
+	ContactID  int64             `json:"contactId,omitempty"`
+	Email      string            `json:"email,omitempty"` // the contact's identifier in Dotdigital
+	Fields     map[string]string `json:"fields,omitempty"`
+	Orders     map[string]string `json:"orders,omitempty"` // record key -> hash
+	Lists      []string          `json:"lists,omitempty"`
+	PartnerIDs []int64           `json:"partnerIds,omitempty"`
+	ChangeTime time.Time         `json:"changeTime,omitempty"` // Odoo change time the snapshot reflects
 }
+
+// Known reports whether the snapshot says what Dotdigital holds.
+func (s Snapshot) Known() bool { return s.ContactExists || s.NoContact }
 
 // Plan is the smallest write that turns a Snapshot into a Desired state.
 type Plan struct {
-	NewContact   bool
+	NewContact bool
+	// Unknown: the snapshot was unknown, so the plan writes every field
+	// (nulls included) and adds every list; what else the contact holds
+	// (records, lists to leave) is learnt from the write's answer and
+	// planned again (Learnt).
+	Unknown      bool
 	Fields       map[string]any // only changed fields; nil clears
 	Orders       []Record       // records to upsert, by key order
 	DeleteOrders []string       // records that no longer belong to this customer
@@ -41,9 +58,12 @@ func (p Plan) Empty() bool {
 // Dotdigital); records and lists the snapshot holds that are no longer
 // desired are still deleted and left.
 func PlanFor(d Desired, s Snapshot, force bool) Plan {
+	if !s.Known() {
+		return fullPlan(d)
+	}
 	written := s
 	if force {
-		s = Snapshot{ContactExists: s.ContactExists, Email: s.Email}
+		s = Snapshot{ContactExists: s.ContactExists, NoContact: s.NoContact, ContactID: s.ContactID, Email: s.Email}
 	}
 	p := Plan{NewContact: !s.ContactExists, Fields: map[string]any{}}
 	for name, v := range d.Fields {
@@ -91,6 +111,29 @@ func PlanFor(d Desired, s Snapshot, force bool) Plan {
 	return p
 }
 
+// fullPlan writes everything the customer should have, nulls included
+// (they clear what an earlier write or the initial load left), because what
+// Dotdigital holds is not known.
+func fullPlan(d Desired) Plan {
+	p := Plan{Unknown: true, Fields: make(map[string]any, len(d.Fields)), AddLists: append([]string(nil), d.Lists...)}
+	for name, v := range d.Fields {
+		p.Fields[name] = v
+		p.raise(ClassOf(name))
+	}
+	for _, r := range d.Orders {
+		p.Orders = append(p.Orders, r)
+		p.raise(ClassOrder)
+	}
+	sort.Slice(p.Orders, func(i, j int) bool { return p.Orders[i].Key < p.Orders[j].Key })
+	p.raise(ClassStatus)
+	return p
+}
+
+// ContactWrite reports whether the plan writes the contact itself.
+func (p Plan) ContactWrite() bool {
+	return p.NewContact || p.Unknown || len(p.Fields) > 0 || len(p.AddLists) > 0
+}
+
 func (p *Plan) raise(c Class) {
 	if c == ClassNone {
 		return
@@ -126,7 +169,7 @@ func diffSorted(want, have []string) (add, remove []string) {
 // and list additions) was acknowledged.
 func (s Snapshot) AfterContact(d Desired, p Plan) Snapshot {
 	out := s.clone()
-	out.ContactExists = true
+	out.ContactExists, out.NoContact = true, false
 	out.Email = d.Key
 	if out.Fields == nil {
 		out.Fields = map[string]string{}
@@ -137,6 +180,24 @@ func (s Snapshot) AfterContact(d Desired, p Plan) Snapshot {
 	out.PartnerIDs = append([]int64(nil), d.PartnerIDs...)
 	return out
 }
+
+// Created is the snapshot of a contact that Dotdigital created for an
+// unknown snapshot's write: it held nothing before the plan's contact write.
+func Created(d Desired, p Plan, contactID int64) Snapshot {
+	return Snapshot{NoContact: true, Email: d.Key}.AfterContact(d, p).WithContactID(contactID).WithLists(p.AddLists)
+}
+
+// WithContactID records the contact's Dotdigital id (0 keeps the known one).
+func (s Snapshot) WithContactID(id int64) Snapshot {
+	out := s.clone()
+	if id != 0 {
+		out.ContactID = id
+	}
+	return out
+}
+
+// Absent is the known snapshot of an email without a contact.
+func Absent(email string) Snapshot { return Snapshot{NoContact: true, Email: email} }
 
 // WithOrder records an acknowledged Insight record write.
 func (s Snapshot) WithOrder(key, hash string) Snapshot {

@@ -100,10 +100,10 @@ func TestDuplicateContacts(t *testing.T) {
 }
 
 func TestRecordsComparedByStatusAndTotal(t *testing.T) {
-	confirmed := customer.Order{ID: 1, Name: "S1", State: "sale", Total: 100, DateOrder: time.Unix(1e9, 0)}
-	cancelled := customer.Order{ID: 2, Name: "S2", State: "cancel", Total: 40, DateOrder: time.Unix(1e9, 0)}
-	draft := customer.Order{ID: 3, Name: "S3", State: "draft", Total: 5}
-	d := customer.Build(customer.Customer{Key: "a@b.co", Partners: []customer.Partner{{ID: 1}},
+	confirmed := customer.Order{ID: 1, Name: "S1", State: "sale", Total: 100, DateOrder: time.Unix(1e9, 0), PartnerID: 1}
+	cancelled := customer.Order{ID: 2, Name: "S2", State: "cancel", Total: 40, DateOrder: time.Unix(1e9, 0), PartnerID: 1}
+	draft := customer.Order{ID: 3, Name: "S3", State: "draft", Total: 5, PartnerID: 1}
+	d := customer.Build(customer.Customer{Key: "a@b.co", Partners: []customer.Partner{{ID: 1, Active: true}},
 		Orders: []customer.Order{confirmed, cancelled, draft}}, testSettings)
 	total := func(f float64) *float64 { return &f }
 	missing, extra, stale := compareRecords(d.Orders, []recordEntry{
