@@ -4,7 +4,8 @@
 //
 // It serves /v2/..., /contacts/v3/... and /insightData/v3/... with Basic
 // auth, call-rate limits and optional fault injection, plus a read-only
-// inspection page at / (and /_emulator/stats.json). SIGINT/SIGTERM stop it.
+// inspection page at / (and /_emulator/stats.json). Targeted faults are armed
+// with --fault or at run time through /_emulator/faults. SIGINT/SIGTERM stop it.
 package main
 
 import (
@@ -39,7 +40,23 @@ type config struct {
 	opts     ddemu.Options
 	lists    []string
 	suppress []string
+	faults   faultFlags
 	level    slog.Level
+}
+
+// faultFlags collects the repeatable --fault flag.
+type faultFlags []ddemu.TargetedFault
+
+func (f *faultFlags) String() string { return fmt.Sprint(len(*f), " targeted faults") }
+
+// Set parses one --fault value; the route is checked later, by InjectFault.
+func (f *faultFlags) Set(s string) error {
+	tf, err := ddemu.ParseTargetedFault(s)
+	if err != nil {
+		return err
+	}
+	*f = append(*f, tf)
+	return nil
 }
 
 func parseFlags(args []string, out io.Writer) (config, error) {
@@ -80,6 +97,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.Float64Var(&applied5xx, "fault-applied-5xx", 0, "fraction of calls that take effect but are answered 500/503")
 	fs.DurationVar(&c.opts.SlowDelay, "slow-delay", 2*time.Second, "delay of slow calls")
 	fs.DurationVar(&c.opts.TimeoutDelay, "timeout-delay", 130*time.Second, "how long a timed-out call hangs before its 504")
+	fs.Var(&c.faults, "fault", "targeted fault, repeatable: KIND:ROUTE[:PATHCONTAINS[:COUNT[:SKIP]]] or a JSON object; "+
+		"KIND applied5xx|fail5xx|timeout, ROUTE as on the inspection page, e.g. 'applied5xx:PATCH /contacts/v3/{identifier}/{value}:/contactId/:1'")
 	fs.Uint64Var(&seed, "seed", 0, "seed of the fault dice (0 = time-based)")
 	fs.StringVar(&c.opts.PublicURL, "public-url", "", "base URL reported in account-info and paging links (default: from the request's Host)")
 	fs.Int64Var(&c.opts.ContactIDBase, "contact-id-base", 0, "first contactId minus one (e.g. 3000000000 to exercise int64 ids)")
@@ -127,6 +146,11 @@ func run(args []string, stderr io.Writer) error {
 		return err
 	}
 	defer emu.Close()
+	for _, f := range cfg.faults {
+		if err := emu.InjectFault(f); err != nil {
+			return fmt.Errorf("--fault: %w", err)
+		}
+	}
 	for _, name := range cfg.lists {
 		id, err := emu.CreateList(name)
 		if err != nil {

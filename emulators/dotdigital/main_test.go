@@ -54,6 +54,35 @@ func TestParseFlagsDocumentedCommandLine(t *testing.T) {
 	}
 }
 
+func TestParseFlagsTargetedFaults(t *testing.T) {
+	cfg, err := parseFlags([]string{
+		"--fault", "applied5xx:PATCH /contacts/v3/{identifier}/{value}:/contactId/:1",
+		"--fault", `{"kind":"timeout","route":"PUT /contacts/v3/import","skip":2}`,
+	}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := faultFlags{
+		{Kind: ddemu.FaultApplied5xx, Route: "PATCH /contacts/v3/{identifier}/{value}", PathContains: "/contactId/", Count: 1},
+		{Kind: ddemu.FaultTimeout, Route: "PUT /contacts/v3/import", Skip: 2},
+	}
+	if fmt.Sprint(cfg.faults) != fmt.Sprint(want) {
+		t.Fatalf("faults %+v, want %+v", cfg.faults, want)
+	}
+	if _, err := parseFlags([]string{"--fault", "applied5xx"}, &bytes.Buffer{}); err == nil {
+		t.Fatal("a fault without route accepted")
+	}
+	// Routes are checked against the emulator's, when it is built.
+	if err := run([]string{"--fault", "fail5xx:GET /v2/nowhere"}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "--fault") {
+		t.Fatalf("unknown route: %v", err)
+	}
+	var help bytes.Buffer
+	_, _ = parseFlags([]string{"--help"}, &help)
+	if !strings.Contains(help.String(), "-fault") {
+		t.Fatal("--help does not document --fault")
+	}
+}
+
 // TestRunServesAndStopsOnSignal runs the command in-process and stops it with SIGTERM.
 func TestRunServesAndStopsOnSignal(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -65,7 +94,8 @@ func TestRunServesAndStopsOnSignal(t *testing.T) {
 	done := make(chan error, 1)
 	var logs syncBuffer
 	go func() {
-		done <- run([]string{"--addr", addr, "--api-user", "u@example.com", "--api-password", "pw", "--lists", "Customers"}, &logs)
+		done <- run([]string{"--addr", addr, "--api-user", "u@example.com", "--api-password", "pw", "--lists", "Customers",
+			"--fault", "fail5xx:GET /v2/server-time"}, &logs)
 	}()
 
 	var res *http.Response
@@ -87,6 +117,17 @@ func TestRunServesAndStopsOnSignal(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK || !strings.Contains(body.String(), `"name":"Customers"`) {
 		t.Fatalf("address books: %d %s", res.StatusCode, body.String())
+	}
+	// the --fault is armed and visible to tools outside the process
+	res, err = http.Get("http://" + addr + "/_emulator/faults")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body.Reset()
+	_, _ = body.ReadFrom(res.Body)
+	res.Body.Close()
+	if !strings.Contains(body.String(), `"route":"GET /v2/server-time","kind":"fail5xx","count":1`) {
+		t.Fatalf("pending faults: %s", body.String())
 	}
 	if err := syscall.Kill(syscall.Getpid(), syscall.SIGTERM); err != nil {
 		t.Fatal(err)

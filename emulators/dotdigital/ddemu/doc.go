@@ -7,6 +7,6 @@
 // Behaviour follows /work/shared/reference/dotdigital-api.md; every choice made
 // where the reference says UNCONFIRMED is listed in docs/emulator-dotdigital.md.
 // The emulator speaks only HTTP: tests drive it through net/http as a real
-// client would, and use the Go knobs (SetLimits, SetFaults, Suppress, Stats)
-// only to arrange conditions and observe counters.
+// client would, and use the Go knobs (SetLimits, SetFaults, InjectFault,
+// Suppress, Stats) only to arrange conditions and observe counters.
 package ddemu

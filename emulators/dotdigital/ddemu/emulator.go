@@ -20,6 +20,7 @@ type Emulator struct {
 	st      *store
 	lim     *limiter
 	dice    *faultDice
+	targets *targetedFaults
 	stats   *statsCollector
 	router  *router
 	handler http.Handler
@@ -46,14 +47,15 @@ func New(opts Options) (*Emulator, error) {
 		return nil, err
 	}
 	e := &Emulator{
-		opts:   o,
-		log:    o.Logger,
-		st:     newStore(o.ContactIDBase),
-		lim:    newLimiter(o),
-		dice:   newFaultDice(o.faults(), o.Seed),
-		stats:  newStatsCollector(),
-		queues: map[jobKind]chan *job{},
-		done:   make(chan struct{}),
+		opts:    o,
+		log:     o.Logger,
+		st:      newStore(o.ContactIDBase),
+		lim:     newLimiter(o),
+		dice:    newFaultDice(o.faults(), o.Seed),
+		targets: &targetedFaults{},
+		stats:   newStatsCollector(),
+		queues:  map[jobKind]chan *job{},
+		done:    make(chan struct{}),
 	}
 	e.importDelay.Store(int64(o.ImportDelay))
 	e.perRecordDelay.Store(int64(o.ImportDelayPerRecord))

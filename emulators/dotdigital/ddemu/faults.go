@@ -42,23 +42,32 @@ func (d *faultDice) get() Faults {
 	return d.f
 }
 
+// faultDecision is what happens to one admitted call before its handler runs.
+type faultDecision struct {
+	kind      faultKind
+	slow      time.Duration // delay before serving (0 = none)
+	status503 bool          // a 5xx fault answers 503 rather than 500
+	timeout   time.Duration // how long a timeout fault hangs
+}
+
 // roll decides, before the call has any effect, whether it is slowed and which fault it gets.
-// status503 says whether a 5xx fault is a 503 rather than a 500.
-func (d *faultDice) roll() (kind faultKind, slow time.Duration, status503 bool, timeout time.Duration) {
+func (d *faultDice) roll() faultDecision {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	f := d.f
+	fd := faultDecision{timeout: f.TimeoutDelay}
 	if f.SlowRate > 0 && d.rng.Float64() < f.SlowRate {
-		slow = f.SlowDelay
+		fd.slow = f.SlowDelay
 	}
 	x := d.rng.Float64()
 	switch {
 	case x < f.Fault5xxRate:
-		kind = fault5xx
+		fd.kind = fault5xx
 	case x < f.Fault5xxRate+f.TimeoutRate:
-		kind = faultTimeout
+		fd.kind = faultTimeout
 	case x < f.Fault5xxRate+f.TimeoutRate+f.Applied5xxRate:
-		kind = faultApplied5xx
+		fd.kind = faultApplied5xx
 	}
-	return kind, slow, d.rng.IntN(2) == 1, f.TimeoutDelay
+	fd.status503 = d.rng.IntN(2) == 1
+	return fd
 }

@@ -2,6 +2,7 @@ package ddemu
 
 import (
 	"html/template"
+	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -10,6 +11,14 @@ import (
 
 // The inspection page is read-only, unauthenticated and outside the rate
 // limits: a human's window on the emulated account. Tests use the REST API.
+// Its one write surface is faultsPath, so that tools outside the process
+// (which cannot call InjectFault) can arm targeted faults.
+
+// faultsPath lists (GET), arms (POST) and clears (DELETE) targeted faults.
+const faultsPath = "/_emulator/faults"
+
+// maxFaultBody bounds a POST to faultsPath; one fault is a few hundred bytes.
+const maxFaultBody = 64 << 10
 
 const inspectPageSize = 50
 
@@ -57,6 +66,10 @@ type routeRow struct {
 }
 
 func (e *Emulator) inspect(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == faultsPath {
+		e.serveFaults(w, r)
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		http.Error(w, "the inspection page is read-only", http.StatusMethodNotAllowed)
 		return
@@ -110,6 +123,36 @@ func (e *Emulator) inspect(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := inspectTemplate.Execute(w, p); err != nil {
 		e.log.Error("rendering inspection page", "err", err)
+	}
+}
+
+// serveFaults is the HTTP face of InjectFault, PendingFaults and
+// ClearInjectedFaults. POST takes the JSON object or the KIND:ROUTE text form
+// of ParseTargetedFault and answers 201 with the pending faults.
+func (e *Emulator) serveFaults(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		writeJSON(w, http.StatusOK, e.PendingFaults())
+	case http.MethodPost:
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFaultBody))
+		if err != nil {
+			http.Error(w, "reading the fault: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		f, err := ParseTargetedFault(string(body))
+		if err == nil {
+			err = e.InjectFault(f)
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		writeJSON(w, http.StatusCreated, e.PendingFaults())
+	case http.MethodDelete:
+		writeJSON(w, http.StatusOK, map[string]int{"cleared": e.ClearInjectedFaults()})
+	default:
+		w.Header().Set("Allow", "GET, HEAD, POST, DELETE")
+		http.Error(w, "use GET, POST or DELETE", http.StatusMethodNotAllowed)
 	}
 }
 
@@ -232,11 +275,11 @@ td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}n
 Insight records {{.Stats.InsightRecords}} &middot; API calls {{.Stats.Calls}} &middot; 429s {{.Stats.Status429}}
 (call rate {{.Stats.Throttled}}) &middot; flat cap {{.Stats.FlatCapped}} &middot; 401s {{.Stats.Unauthorized}} &middot;
 imports run: contacts {{.Stats.ContactImportsRun}}, insight {{.Stats.InsightImportsRun}} &middot;
-faults: 5xx {{.Stats.Faults5xx}}, timeouts {{.Stats.FaultsTimeout}}, slow {{.Stats.FaultsSlow}}, applied+5xx {{.Stats.FaultsApplied5xx}}</p>
+faults: 5xx {{.Stats.Faults5xx}}, timeouts {{.Stats.FaultsTimeout}}, slow {{.Stats.FaultsSlow}}, applied+5xx {{.Stats.FaultsApplied5xx}}, targeted {{.Stats.FaultsTargeted}}</p>
 <table><tr>{{range .Tiers}}<th>{{.}}</th>{{end}}</tr><tr>{{range .Tiers}}<td class="num">{{index $.Stats.CallsByTier .}}</td>{{end}}</tr></table>
 <nav><p><a href="?view=contacts">Contacts</a><a href="?view=lists">Lists</a><a href="?view=fields">Data fields</a>
 <a href="?view=insight">Insight data</a><a href="?view=jobs">Jobs</a><a href="?view=calls">API calls</a>
-<a href="/_emulator/stats.json">stats.json</a></p></nav>
+<a href="/_emulator/stats.json">stats.json</a><a href="/_emulator/faults">pending faults</a></p></nav>
 {{if eq .View "contacts"}}<h2>Contacts</h2>
 <table><tr><th>id</th><th>email</th><th>mobile</th><th>status</th><th>created</th><th>updated</th><th>lists</th><th>records</th><th>data fields</th></tr>
 {{range .Contacts}}<tr><td>{{.ID}}</td><td>{{.Email}}</td><td>{{.Mobile}}</td><td>{{.Status}}</td><td>{{.Created}}</td><td>{{.Updated}}</td><td>{{.Lists}}</td><td class="num">{{.Records}}</td><td><code>{{.Fields}}</code></td></tr>{{end}}</table>{{end}}

@@ -14,8 +14,8 @@ import (
 const maxBodyBytes = 50 << 20
 
 // serve runs every request through: routing -> Basic auth (a 401 consumes
-// no budget) -> call-rate budget (429 / flat 400) -> fault dice (decided
-// before the call has any effect) -> the route's handler.
+// no budget) -> call-rate budget (429 / flat 400) -> targeted faults, else
+// the fault dice (decided before the call has any effect) -> the route's handler.
 func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.EscapedPath()
 	if e.isInspectorPath(path) {
@@ -63,36 +63,65 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	kind, slow, is503, timeout := e.dice.roll()
-	if slow > 0 {
-		e.stats.update(func(s *Stats) { s.FaultsSlow++ })
-		if !e.sleep(r, slow) {
-			return
-		}
+	fd := e.decideFault(rt, r)
+	if fd.slow > 0 && !e.sleep(r, fd.slow) {
+		return
 	}
 	r.Body = http.MaxBytesReader(rec, r.Body, maxBodyBytes)
-	switch kind {
-	case fault5xx:
-		e.stats.update(func(s *Stats) { s.Faults5xx++ })
-		write5xx(rec, rt.api, is503)
+	if e.applyFault(rec, r, rt, p, fd) {
 		return
+	}
+	rt.handle(rec, r, p)
+}
+
+// decideFault picks the fault of an admitted call: a pending targeted fault
+// first (deterministic, so it must not depend on the dice), else the dice.
+// Faults are counted here, when decided, whatever the client does next.
+func (e *Emulator) decideFault(rt *route, r *http.Request) faultDecision {
+	if k, ok := e.targets.take(rt.name, r.URL.Path); ok {
+		kind, _ := k.outcome()
+		e.stats.update(func(s *Stats) { s.FaultsTargeted++ })
+		e.log.Info("targeted fault fired", "route", rt.name, "kind", k)
+		return faultDecision{kind: kind, timeout: e.dice.get().TimeoutDelay}
+	}
+	fd := e.dice.roll()
+	e.stats.update(func(s *Stats) {
+		if fd.slow > 0 {
+			s.FaultsSlow++
+		}
+		switch fd.kind {
+		case fault5xx:
+			s.Faults5xx++
+		case faultTimeout:
+			s.FaultsTimeout++
+		case faultApplied5xx:
+			s.FaultsApplied5xx++
+		}
+	})
+	return fd
+}
+
+// applyFault answers the call as fd decided and reports whether it did;
+// false means no fault, and the handler serves the call normally.
+func (e *Emulator) applyFault(rec *statusRecorder, r *http.Request, rt *route, p params, fd faultDecision) bool {
+	switch fd.kind {
+	case fault5xx:
+		write5xx(rec, rt.api, fd.status503)
 	case faultTimeout:
-		e.stats.update(func(s *Stats) { s.FaultsTimeout++ })
 		// Gateways answer a timed-out call with HTML, not the API's JSON.
-		if e.sleep(r, timeout) {
+		if e.sleep(r, fd.timeout) {
 			rec.Header().Set("Content-Type", "text/html")
 			rec.WriteHeader(http.StatusGatewayTimeout)
 			_, _ = fmt.Fprint(rec, "<html><body><h1>504 Gateway Time-out</h1>\nThe server didn't respond in time.\n</body></html>\n")
 		}
 		rec.status = http.StatusGatewayTimeout
-		return
 	case faultApplied5xx:
-		e.stats.update(func(s *Stats) { s.FaultsApplied5xx++ })
 		rt.handle(&discardWriter{header: http.Header{}}, r, p)
-		write5xx(rec, rt.api, is503)
-		return
+		write5xx(rec, rt.api, fd.status503)
+	default:
+		return false
 	}
-	rt.handle(rec, r, p)
+	return true
 }
 
 // sleep waits d, or until the client goes away or the emulator closes; it

@@ -30,6 +30,7 @@ type Stats struct {
 	FaultsTimeout    int64 // injected hangs answered 504
 	FaultsSlow       int64 // injected slow responses
 	FaultsApplied5xx int64 // effect applied, then answered 500/503
+	FaultsTargeted   int64 // targeted faults fired (InjectFault); not counted in the four above
 
 	ContactImportsRun   int64 // contact imports processed to Finished
 	InsightImportsRun   int64 // Insight imports processed to Finished
