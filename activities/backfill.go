@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +13,8 @@ import (
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/clients/odoo"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/backfill"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/customer"
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/messages"
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/names"
 )
 
 // BackfillPlan returns the bounds of the next backfill pages: partner ids
@@ -60,10 +63,21 @@ func (l *Lane) BackfillPage(ctx context.Context, req backfill.PageRequest) (back
 		return res, err
 	}
 	res.ReadSeconds = time.Since(start).Seconds()
+	versions := versionsOf(custs)
 	items := make([]*fillItem, 0, len(custs))
 	for _, key := range sortedKeys(custs) {
 		d := customer.Build(custs[key], l.mapping)
-		items = append(items, &fillItem{key: key, plan: customer.PlanFor(d, customer.Snapshot{}, false)})
+		if len(d.PartnerIDs) == 0 {
+			// Only archived partners: nothing of theirs belongs in Dotdigital.
+			res.Customers--
+			for _, p := range custs[key].Partners {
+				if p.ID > req.AfterID && p.ID <= req.UpToID {
+					skip(&res, backfill.SkipArchived)
+				}
+			}
+			continue
+		}
+		items = append(items, &fillItem{key: key, plan: customer.PlanFor(d, customer.Absent(key), false), partners: d.PartnerIDs})
 	}
 	custs = nil // the records are in the plans now
 	w := &fillWriter{lane: l, req: req, res: &res}
@@ -77,6 +91,12 @@ func (l *Lane) BackfillPage(ctx context.Context, req backfill.PageRequest) (back
 		return res, err
 	}
 	res.InsightSeconds = time.Since(start).Seconds()
+	if err := w.bind(ctx, items); err != nil {
+		return res, err
+	}
+	if err := w.resyncChanged(ctx, versions); err != nil {
+		return res, err
+	}
 	for _, it := range items {
 		if it.failure != nil {
 			res.Failures = append(res.Failures, *it.failure)
@@ -113,10 +133,11 @@ func (l *Lane) readPage(ctx context.Context, req backfill.PageRequest, res *back
 
 // fillItem is one customer of a page.
 type fillItem struct {
-	key     string
-	plan    customer.Plan
-	landed  bool // the contact import acknowledged the contact
-	failure *backfill.Failure
+	key      string
+	plan     customer.Plan
+	partners []int64 // active partners: bound to the customer once it landed
+	landed   bool    // the contact import acknowledged the contact
+	failure  *backfill.Failure
 }
 
 func (it *fillItem) fail(reason, detail string) {
@@ -352,4 +373,90 @@ func keepAlive(ctx context.Context) func() {
 		}
 	}()
 	return func() { close(done); wg.Wait() }
+}
+
+// bind records the page's landed customers in the partner index, so that
+// a later email change, merge, archive or deletion of one of their
+// partners is followed to the contact the page wrote. It never replaces a
+// binding the live sync made meanwhile (IfAbsent): that one is newer.
+func (w *fillWriter) bind(ctx context.Context, items []*fillItem) error {
+	var binds []messages.Bind
+	for _, it := range items {
+		if it.landed {
+			binds = append(binds, messages.Bind{Key: it.key, Claim: it.partners, IfAbsent: true})
+			w.res.Bound += len(it.partners)
+		}
+	}
+	if _, err := w.lane.index.bind(ctx, binds); err != nil {
+		return err
+	}
+	return nil
+}
+
+// pageVersions is what a page read of each partner and order: their
+// write_date, to tell afterwards which changed while the page was in flight.
+type pageVersions struct {
+	keyOf    map[int64]string    // partner id -> the customer key it had
+	partners map[int64]time.Time // partner id -> write_date read
+	orders   map[int64]time.Time // order id -> write_date read
+}
+
+func versionsOf(custs map[string]customer.Customer) pageVersions {
+	v := pageVersions{keyOf: map[int64]string{}, partners: map[int64]time.Time{}, orders: map[int64]time.Time{}}
+	for key, c := range custs {
+		for _, p := range c.Partners {
+			v.keyOf[p.ID], v.partners[p.ID] = key, p.WriteDate
+		}
+		for _, o := range c.Orders {
+			v.orders[o.ID] = o.WriteDate
+		}
+	}
+	return v
+}
+
+// resyncChanged tells the page's customers that changed in Odoo while the
+// page was in flight (a partner or order written since the page read it, or
+// a new order) to resync against what Dotdigital holds: a live write of the
+// change may have landed before the page's import of older data. It reads
+// back only ids and write dates.
+func (w *fillWriter) resyncChanged(ctx context.Context, v pageVersions) error {
+	ids := make([]int64, 0, len(v.partners))
+	for id := range v.partners {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	changed := map[string]bool{}
+	o := w.lane.load.odoo
+	archived := odoo.ReadOptions{Context: map[string]any{"active_test": false}}
+	for _, chunk := range chunked(ids, backfillChunk) {
+		partners, err := o.SearchRead(ctx, odoo.ModelPartner, odoo.Term("id", odoo.OpIn, chunk), []string{"id", "write_date"}, archived)
+		if err != nil {
+			return temporalError("re-read the page's partners", err)
+		}
+		for _, r := range partners {
+			if !r.Time("write_date").Equal(v.partners[r.ID()]) {
+				changed[v.keyOf[r.ID()]] = true
+			}
+		}
+		orders, err := o.SearchRead(ctx, odoo.ModelSaleOrder, odoo.Term("partner_id", odoo.OpIn, chunk), []string{"id", "partner_id", "write_date"}, archived)
+		if err != nil {
+			return temporalError("re-read the page's orders", err)
+		}
+		for _, r := range orders {
+			if seen, ok := v.orders[r.ID()]; !ok || !r.Time("write_date").Equal(seen) {
+				changed[v.keyOf[r.Many2One("partner_id").ID]] = true
+			}
+		}
+	}
+	delete(changed, "")
+	keys := sortedKeys(changed)
+	hint := messages.Hint{Kind: messages.HintResync, Class: customer.ClassOrder, Force: true, SeenAt: now()}
+	err := parallel(ctx, 8, len(keys), func(ctx context.Context, i int) error {
+		return w.lane.signalCustomer(ctx, keys[i], names.SignalChange, hint)
+	})
+	if err != nil {
+		return temporalError("resync customers changed during the page", err)
+	}
+	w.res.Resynced = len(keys)
+	return nil
 }

@@ -24,14 +24,15 @@ import (
 )
 
 type fillStack struct {
-	t    *testing.T
-	ctx  context.Context
-	odoo *odooemu.Emulator
-	dd   *ddemu.Emulator
-	oc   *odoo.Client
-	ddc  *dotdigital.Client
-	lane *Lane
-	poll *Poll
+	t     *testing.T
+	ctx   context.Context
+	odoo  *odooemu.Emulator
+	dd    *ddemu.Emulator
+	oc    *odoo.Client
+	ddc   *dotdigital.Client
+	lane  *Lane
+	poll  *Poll
+	index *memoryIndex
 }
 
 var fillMapping = customer.Settings{VIPTags: []string{"VIP"}, Currency: "EUR",
@@ -55,6 +56,8 @@ func newFillStack(t *testing.T, customers int) *fillStack {
 	deps := Deps{Odoo: oc, Dotdigital: ddc, OdooConcurrency: 4, OrderBatch: 300, Mapping: fillMapping,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	s := &fillStack{t: t, ctx: context.Background(), odoo: oemu, dd: demu, oc: oc, ddc: ddc, lane: NewLane(deps), poll: NewPoll(deps)}
+	s.index = newMemoryIndex()
+	s.lane.index, s.poll.index = s.index, s.index
 	require.NoError(t, s.lane.EnsureSchema(s.ctx))
 	return s
 }
@@ -129,7 +132,9 @@ func (s *fillStack) expected() map[string]customer.Desired {
 	require.NoError(s.t, err)
 	out := map[string]customer.Desired{}
 	for k, c := range custs {
-		out[k] = customer.Build(c, fillMapping)
+		if d := customer.Build(c, fillMapping); len(d.PartnerIDs) > 0 {
+			out[k] = d // a customer whose partners are all archived is not sent
+		}
 	}
 	return out
 }
@@ -197,6 +202,13 @@ func TestBackfillPagesWriteEveryCustomerOnceWithTheLiveSyncsRecords(t *testing.T
 	require.Equal(t, len(want), customers, "every customer sent once")
 	require.Greater(t, shared, 0, "the late partner's page left its customer to the first page")
 	require.Len(t, failures, 1)
+	// Every landed customer's partners are bound to it in the partner index
+	// (a later email change or merge is followed to its contact); the
+	// refused one's are not.
+	for _, id := range want[seeded].PartnerIDs {
+		require.Equal(t, seeded, s.index.owner[id], "partner %d bound to its customer", id)
+	}
+	require.NotContains(t, s.index.owner, refused)
 	require.Equal(t, "zoë@example.com", failures["zoë@example.com"].Key)
 	require.Equal(t, "invalid_email", failures["zoë@example.com"].Reason)
 

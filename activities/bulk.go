@@ -2,11 +2,9 @@ package activities
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/clients/dotdigital"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/customer"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/messages"
 )
@@ -22,18 +20,25 @@ const backlogBatch = 16
 
 // bulkItem is one customer of a bulk import.
 type bulkItem struct {
-	req     messages.LaneRequest
-	desired customer.Desired
-	plan    customer.Plan
-	snap    customer.Snapshot
-	result  *messages.LaneResult // set when the item is finished
+	req      messages.LaneRequest
+	customer customer.Customer
+	desired  customer.Desired
+	plan     customer.Plan
+	snap     customer.Snapshot
+	// created/contactID: what the contact import said about this contact.
+	created   bool
+	contactID int64
+	deleted   []string             // record keys deleted (their new owners are told)
+	result    *messages.LaneResult // set when the item is finished
 }
 
 // SyncBatch brings many customers up to date with bulk imports: one v3
 // contact import, then one Insight import per OrderBatch records (contacts
 // land before the orders that need them). Results reach each customer by
-// signal. Items that need single calls (list removals, record deletions,
-// vanished customers) are finished with single calls after the imports.
+// signal. What needs single calls is done with single calls: records that
+// left a customer are deleted before the Insight import (so that customers
+// swapping orders never wait on each other), list removals and vanished
+// customers after it.
 func (l *Lane) SyncBatch(ctx context.Context, reqs []messages.LaneRequest) (messages.SyncSummary, error) {
 	sum := messages.SyncSummary{Customers: len(reqs)}
 	t0 := time.Now()
@@ -48,10 +53,10 @@ func (l *Lane) SyncBatch(ctx context.Context, reqs []messages.LaneRequest) (mess
 		sum.WritePressure, _ = l.pressure(ctx)
 		return sum, nil
 	}
-	var tPrep, tContacts, tOrders, tRest time.Duration
+	var tPrep, tContacts, tOrders time.Duration
 	defer func() {
 		l.logger.Debug("bulk sync", "customers", len(reqs), "class", reqs[0].Class.String(), "took", time.Since(t0),
-			"prepare", tPrep, "contacts", tContacts, "orders", tOrders, "rest", tRest)
+			"prepare", tPrep, "contacts", tContacts, "orders", tOrders)
 	}()
 	items, err := l.prepareBatch(ctx, reqs)
 	if err != nil {
@@ -62,39 +67,19 @@ func (l *Lane) SyncBatch(ctx context.Context, reqs []messages.LaneRequest) (mess
 	if err := l.importContacts(ctx, items); err != nil {
 		return sum, err
 	}
+	if err := l.learnBatch(ctx, items); err != nil {
+		return sum, err
+	}
+	if err := l.deleteLeftRecords(ctx, items, &sum); err != nil {
+		return sum, err
+	}
 	tContacts = time.Since(t0) - tPrep
 	if err := l.importOrders(ctx, items); err != nil {
 		return sum, err
 	}
 	tOrders = time.Since(t0) - tPrep - tContacts
-	defer func() { tRest = time.Since(t0) - tPrep - tContacts - tOrders }()
-	// Finish the rest with single calls, then deliver every result.
-	for _, it := range items {
-		if it.result == nil && len(it.desired.PartnerIDs) == 0 && !it.snap.ContactExists {
-			it.result = &messages.LaneResult{Seq: it.req.Seq, Outcome: messages.OutcomeOK, Snapshot: &it.snap, AckAt: now(), Bulk: true}
-		}
-		if it.result == nil && len(it.desired.PartnerIDs) == 0 {
-			// Vacated customers (all partners left) take the single path.
-			res, writes, err := l.vacate(ctx, it.req, it.snap)
-			if err != nil {
-				return sum, err
-			}
-			res.Bulk = true
-			it.result = &res
-			sum.Writes += writes
-			continue
-		}
-		if it.result == nil {
-			w := &writer{lane: l, req: it.req, desired: it.desired, snap: it.snap, path: "bulk"}
-			rest := customer.PlanFor(it.desired, it.snap, false)
-			res, err := w.run(ctx, rest)
-			if err != nil {
-				return sum, err
-			}
-			res.Bulk = true
-			it.result = &res
-			sum.Writes += w.writes
-		}
+	if err := l.finishBatch(ctx, items, &sum); err != nil {
+		return sum, err
 	}
 	err = parallel(ctx, 16, len(items), func(ctx context.Context, i int) error {
 		it := items[i]
@@ -111,6 +96,11 @@ func (l *Lane) SyncBatch(ctx context.Context, reqs []messages.LaneRequest) (mess
 	return sum, err
 }
 
+// prepareBatch loads the batch's customers from Odoo and their snapshots
+// from their workflows, reads what Dotdigital holds where a resync needs
+// it, claims every customer's partners in one bind per index shard, and
+// plans each write. A customer that received partners from another and has
+// no contact yet waits for that one's handover (OutcomeAwaiting).
 func (l *Lane) prepareBatch(ctx context.Context, reqs []messages.LaneRequest) ([]*bulkItem, error) {
 	items := make([]*bulkItem, len(reqs))
 	keys := make([]string, len(reqs))
@@ -125,240 +115,145 @@ func (l *Lane) prepareBatch(ctx context.Context, reqs []messages.LaneRequest) ([
 	}); err != nil {
 		return nil, temporalError("query customer states", err)
 	}
-	// A profile change of a customer the lane has no snapshot of (loaded by
-	// the backfill, or its workflow's history expired): adopt what
-	// Dotdigital holds (two high-tier reads), so that the import carries
-	// the changed fields only, not every Insight record again.
-	if err := parallel(ctx, 16, len(items), func(ctx context.Context, i int) error {
-		it := items[i]
-		if it.snap.ContactExists || it.req.Class != customer.ClassProfile || it.req.Force {
-			return nil
-		}
-		s, err := l.adopt(ctx, it.req.Key)
-		if err == nil && s.ContactExists {
-			it.snap = s
-		}
-		return err
-	}); err != nil {
-		return nil, err
-	}
 	custs, err := l.load.Customers(ctx, keys)
 	if err != nil {
 		return nil, temporalError("load customers from Odoo", err)
 	}
 	for _, it := range items {
-		c := custs[it.req.Key]
-		it.desired = customer.Build(c, l.mapping)
+		it.customer = custs[it.req.Key]
+		it.desired = customer.Build(it.customer, l.mapping)
+	}
+	if err := l.adoptWhere(ctx, items, func(it *bulkItem) bool { return it.req.Force && len(it.desired.PartnerIDs) > 0 }); err != nil {
+		return nil, err
+	}
+	waiting, err := l.claimBatch(ctx, items)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.adoptWhere(ctx, items, func(it *bulkItem) bool { return waiting[it] != nil && !it.snap.Known() }); err != nil {
+		return nil, err
+	}
+	for _, it := range items {
+		if prev := waiting[it]; prev != nil && !it.snap.ContactExists {
+			snap := it.snap
+			it.result = &messages.LaneResult{Seq: it.req.Seq, Outcome: messages.OutcomeAwaiting, Awaiting: l.customerIDs(prev),
+				Snapshot: &snap, Class: it.req.Class, Bulk: true}
+			continue
+		}
 		it.plan = customer.PlanFor(it.desired, it.snap, it.req.Force)
 	}
 	return items, nil
 }
 
-// importContacts writes the contact part of every plan in one import.
-func (l *Lane) importContacts(ctx context.Context, items []*bulkItem) error {
-	var batch []dotdigital.ImportContact
-	var members []*bulkItem
-	for _, it := range items {
-		p := it.plan
-		if len(it.desired.PartnerIDs) == 0 {
-			continue // vanished customers take the single path
+// adoptWhere reads what Dotdigital holds for the items that need it.
+func (l *Lane) adoptWhere(ctx context.Context, items []*bulkItem, need func(*bulkItem) bool) error {
+	return parallel(ctx, 16, len(items), func(ctx context.Context, i int) error {
+		it := items[i]
+		if !need(it) {
+			return nil
 		}
-		if !(p.NewContact || len(p.Fields) > 0 || len(p.AddLists) > 0) {
+		s, err := l.adopt(ctx, it.req.Key)
+		it.snap = s
+		return err
+	})
+}
+
+// claimBatch binds every item's partners (one update per index shard for
+// the whole batch), tells the previous owners, and returns, per item, the
+// partners that another customer held.
+func (l *Lane) claimBatch(ctx context.Context, items []*bulkItem) (map[*bulkItem]map[int64]string, error) {
+	var binds []messages.Bind
+	itemOf := map[int64]*bulkItem{}
+	for _, it := range items {
+		if len(it.desired.PartnerIDs) == 0 {
+			continue // vacating: the single path releases
+		}
+		binds = append(binds, bindOf(it.req, it.snap, it.desired))
+		for _, id := range it.desired.PartnerIDs {
+			itemOf[id] = it
+		}
+	}
+	previous, err := l.index.bind(ctx, binds)
+	if err != nil {
+		return nil, err
+	}
+	out := map[*bulkItem]map[int64]string{}
+	for id, key := range previous {
+		it := itemOf[id]
+		if it == nil || key == it.req.Key {
 			continue
 		}
-		ids, err := l.listIDs(ctx, p.AddLists)
-		if err != nil {
+		if out[it] == nil {
+			out[it] = map[int64]string{}
+		}
+		out[it][id] = key
+	}
+	var mu sync.Mutex
+	var list []*bulkItem
+	for it := range out {
+		list = append(list, it)
+	}
+	err = parallel(ctx, 8, len(list), func(ctx context.Context, i int) error {
+		mu.Lock()
+		it, prev := list[i], out[list[i]]
+		mu.Unlock()
+		return l.tellPrevious(ctx, it.req.Key, prev)
+	})
+	return out, err
+}
+
+// deleteLeftRecords deletes, with single calls, the records of orders that
+// left a customer, before the Insight import writes anyone's records.
+func (l *Lane) deleteLeftRecords(ctx context.Context, items []*bulkItem, sum *messages.SyncSummary) error {
+	for _, it := range items {
+		if it.result != nil || !it.snap.ContactExists || len(it.desired.PartnerIDs) == 0 {
+			continue
+		}
+		p := customer.PlanFor(it.desired, it.snap, false)
+		if len(p.DeleteOrders) == 0 {
+			continue
+		}
+		w := &writer{lane: l, req: it.req, desired: it.desired, snap: it.snap, path: "bulk"}
+		if err := w.deleteOrders(ctx, p.DeleteOrders); err != nil {
 			return err
 		}
-		batch = append(batch, dotdigital.ImportContact{Email: it.desired.Key, DataFields: p.Fields, Lists: ids})
-		members = append(members, it)
-	}
-	if len(batch) == 0 {
-		return nil
-	}
-	release, err := l.pace.waitFor(ctx, ScopeImport, batchClass(items))
-	if err != nil {
-		return err
-	}
-	id, err := l.dd.ImportContacts(ctx, batch, dotdigital.MergeOverwrite)
-	release()
-	if err != nil {
-		return temporalError("import contacts", err)
-	}
-	l.count(ctx, "contact_import", "bulk", 1)
-	report, err := l.waitContactImport(ctx, id)
-	if err != nil {
-		return err
-	}
-	for _, it := range members {
-		r, ok := report.Result(it.desired.Key)
-		if ok && r.Outcome == dotdigital.OutcomeFailed {
-			it.result = &messages.LaneResult{Seq: it.req.Seq, Outcome: messages.OutcomeBlocked, Class: it.plan.Class, Bulk: true,
-				Reason: importReason(r), Detail: "contact import rejected: " + failureCodes(r), Snapshot: &it.snap}
-			continue
-		}
-		if ok {
-			it.snap = it.snap.AfterContact(it.desired, it.plan).WithLists(union(it.snap.Lists, it.plan.AddLists))
-		}
-		// Not in the report at all: treated as not written; the single
-		// pass below writes it.
+		it.snap, it.deleted = w.snap, append(it.deleted, w.deleted...)
+		sum.Writes += w.writes
 	}
 	return nil
 }
 
-// pollDelays returns the wait before each import status poll: quick at
-// first (most imports of a live lane are small), then every importPoll.
-func pollDelays() func() time.Duration {
-	d := 100 * time.Millisecond
-	return func() time.Duration {
-		cur := d
-		d = min(d*3/2, importPoll)
-		return cur
-	}
-}
-
-func (l *Lane) waitContactImport(ctx context.Context, id string) (dotdigital.ContactImportReport, error) {
-	next := pollDelays()
-	for {
-		if err := sleep(ctx, next()); err != nil {
-			return dotdigital.ContactImportReport{}, err
-		}
-		report, err := l.dd.ContactImportStatus(ctx, id)
-		if err != nil && !retryable(err) {
-			return report, temporalError("contact import status", err)
-		}
-		if err == nil && !report.Pending() {
-			if report.Failed() {
-				return report, temporalError("contact import", &dotdigital.ImportFailedError{ImportID: id, Status: report.Status})
-			}
-			return report, nil
-		}
-		heartbeat(ctx, "contact import", id)
-	}
-}
-
-// importOrders writes the changed Insight records of every customer whose
-// contact is in place, in imports of at most OrderBatch records.
-// ContactEmailDoesNotExist is retried after the contact landed.
-func (l *Lane) importOrders(ctx context.Context, items []*bulkItem) error {
-	type owned struct {
-		it *bulkItem
-		r  customer.Record
-	}
-	var records []owned
+// finishBatch completes what the imports did not: customers whose partners
+// all left (single path), list removals, and telling the new owners of
+// deleted records.
+func (l *Lane) finishBatch(ctx context.Context, items []*bulkItem, sum *messages.SyncSummary) error {
 	for _, it := range items {
-		if it.result != nil || !it.snap.ContactExists {
-			continue
-		}
-		for _, r := range it.plan.Orders {
-			records = append(records, owned{it, r})
-		}
-	}
-	for start := 0; start < len(records); start += l.orders {
-		chunk := records[start:min(start+l.orders, len(records))]
-		pendingChunk := chunk
-		for attempt := 0; attempt < 3 && len(pendingChunk) > 0; attempt++ {
-			imp := dotdigital.InsightImport{CollectionName: OrdersCollection, Scope: "contact", Type: "orders"}
-			for _, o := range pendingChunk {
-				imp.Records = append(imp.Records, dotdigital.InsightRecord{Key: o.r.Key, Email: o.it.desired.Key, JSON: o.r.JSON})
-			}
-			release, err := l.pace.waitFor(ctx, ScopeImport, batchClass(items))
+		if it.result == nil && len(it.desired.PartnerIDs) == 0 {
+			res, writes, err := l.vacate(ctx, it.req, it.snap, it.customer)
 			if err != nil {
 				return err
 			}
-			id, err := l.dd.ImportInsight(ctx, imp)
-			release()
-			if err != nil {
-				return temporalError("import Insight records", err)
-			}
-			l.count(ctx, "order_import", "bulk", 1)
-			report, err := l.waitInsightImport(ctx, id)
-			if err != nil {
-				return err
-			}
-			failed := map[string]dotdigital.InsightImportFailure{}
-			for _, f := range report.Failures {
-				failed[f.Key] = f
-			}
-			var retry []owned
-			for _, o := range pendingChunk {
-				f, bad := failed[o.r.Key]
-				switch {
-				case !bad:
-					o.it.snap = o.it.snap.WithOrder(o.r.Key, o.r.Hash)
-				case strings.EqualFold(f.FailureReason, "ContactEmailDoesNotExist") && attempt < 2:
-					retry = append(retry, o)
-				case o.it.result == nil:
-					o.it.result = &messages.LaneResult{Seq: o.it.req.Seq, Outcome: messages.OutcomeBlocked, Class: o.it.plan.Class, Bulk: true,
-						Reason: "rejected_record", Detail: "Insight import rejected the record: " + f.FailureReason, Record: "sale.order " + o.r.Key, Snapshot: &o.it.snap}
-				}
-			}
-			pendingChunk = retry
-			if len(retry) > 0 {
-				if err := sleep(ctx, 2*importPoll); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	// Items whose records all landed are finished (unless they need deletions
-	// or list removals, which the single pass does).
-	for _, it := range items {
-		if it.result != nil {
-			continue
-		}
-		rest := customer.PlanFor(it.desired, it.snap, false)
-		if rest.Empty() {
-			it.snap = it.snap.WithLists(it.desired.Lists).Completed(it.desired)
-			res := messages.LaneResult{Seq: it.req.Seq, Outcome: messages.OutcomeOK, Snapshot: &it.snap, AckAt: now(),
-				ChangeTime: it.desired.ChangeTime, Class: it.plan.Class, Bulk: true}
-			if ref, ok := it.desired.Fields[customer.FieldLastOrderRef].(string); ok {
-				res.LastOrder = ref
-			}
+			res.Bulk = true
 			it.result = &res
+			sum.Writes += writes
+			continue
+		}
+		if it.result == nil {
+			w := &writer{lane: l, req: it.req, desired: it.desired, snap: it.snap, path: "bulk"}
+			res, err := w.run(ctx, customer.PlanFor(it.desired, it.snap, false))
+			if err != nil {
+				return err
+			}
+			res.Bulk = true
+			it.result = &res
+			sum.Writes += w.writes
+			it.deleted = append(it.deleted, w.deleted...)
+		}
+		if err := l.releaseRecords(ctx, it.req, it.deleted); err != nil {
+			return err
 		}
 	}
 	return nil
-}
-
-func (l *Lane) waitInsightImport(ctx context.Context, id string) (dotdigital.InsightImportReport, error) {
-	next := pollDelays()
-	for {
-		if err := sleep(ctx, next()); err != nil {
-			return dotdigital.InsightImportReport{}, err
-		}
-		report, err := l.dd.InsightImportStatus(ctx, id)
-		if err != nil && !retryable(err) {
-			return report, temporalError("Insight import status", err)
-		}
-		if err == nil && !report.Pending() {
-			if report.Failed() {
-				return report, temporalError("Insight import", &dotdigital.ImportFailedError{ImportID: id, Status: report.Status})
-			}
-			return report, nil
-		}
-		heartbeat(ctx, "insight import", id)
-	}
-}
-
-func importReason(r dotdigital.ContactImportResult) string {
-	for _, f := range r.Failures {
-		if strings.EqualFold(f.Code, "invalidEmail") {
-			return "invalid_email"
-		}
-		if strings.EqualFold(f.Code, "duplicateIdentifier") || strings.EqualFold(f.Code, "Duplicate") {
-			return "email_conflict"
-		}
-	}
-	return "contact_rejected"
-}
-
-func failureCodes(r dotdigital.ContactImportResult) string {
-	codes := make([]string, 0, len(r.Failures))
-	for _, f := range r.Failures {
-		codes = append(codes, f.Code)
-	}
-	return strings.Join(codes, ", ")
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

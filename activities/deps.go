@@ -41,6 +41,10 @@ type Deps struct {
 	RegistryInput func() any
 	// BackfillInput builds the start argument of the backfill.
 	BackfillInput func(upToPartnerID int64) any
+	// PartnerIndexInput builds the start argument of a partner index shard.
+	PartnerIndexInput func(shard int) any
+	// IndexShards is the number of partner index shards.
+	IndexShards int
 }
 
 // OrdersCollection is the Insight collection of orders (contact scope).

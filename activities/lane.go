@@ -32,6 +32,10 @@ type Lane struct {
 	pace     *Pacer
 	hasher   identity.Hasher
 	progress *progress.Tracker
+	index    binder
+	// queue and customerInput start customer workflows (signal-with-start).
+	queue         string
+	customerInput func(key string) any
 
 	listsMu sync.Mutex
 	lists   map[string]int64 // list name -> id
@@ -46,6 +50,7 @@ func NewLane(d Deps) *Lane {
 	l := &Lane{
 		dd: d.Dotdigital, temporal: d.Temporal, load: newLoader(d.Odoo, d.OdooConcurrency), mapping: d.Mapping,
 		orders: d.OrderBatch, logger: d.Logger, pace: d.Pacer, hasher: d.Hasher, progress: d.Progress, lists: map[string]int64{},
+		index: newPartnerIndex(d), queue: d.WorkflowQueue, customerInput: d.CustomerInput,
 	}
 	if l.orders <= 0 {
 		l.orders = 4000

@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sort"
 	"strconv"
@@ -12,10 +11,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/clients/odoo"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/changes"
@@ -53,13 +49,14 @@ type Poll struct {
 	logger        *slog.Logger
 	seen          metric.Int64Counter
 	excluded      *exclusions
+	index         binder
 }
 
 // NewPoll builds the change-capture activities.
 func NewPoll(d Deps) *Poll {
 	p := &Poll{odoo: d.Odoo, temporal: d.Temporal, namespace: d.Namespace, hasher: d.Hasher, queue: d.WorkflowQueue,
 		input: d.CustomerInput, registryInput: d.RegistryInput, backfillInput: d.BackfillInput, overlap: d.Overlap, logger: d.Logger,
-		excluded: newExclusions(d.Odoo)}
+		excluded: newExclusions(d.Odoo), index: newPartnerIndex(d)}
 	if d.Meter != nil {
 		p.seen, _ = d.Meter.Int64Counter("sync_changes_seen", metric.WithDescription("Odoo changes seen by the poller, by model"))
 	}
@@ -260,8 +257,8 @@ func (p *Poll) categoryHints(ctx context.Context, records []odoo.Record, seenAt 
 
 // mergeHints: the merge wizard deletes the source partners and re-points
 // their orders by SQL without moving write_date. The destination's customer
-// reloads (and finds the orders); the customers that held a source partner
-// learn it vanished and where it went.
+// reloads (and finds the orders); the customers the partner index binds a
+// source partner to learn it vanished and where it went.
 func (p *Poll) mergeHints(ctx context.Context, notes []odoo.MergeNote, seenAt time.Time) ([]routed, int64, error) {
 	var last int64
 	var out []routed
@@ -277,152 +274,93 @@ func (p *Poll) mergeHints(ctx context.Context, notes []odoo.MergeNote, seenAt ti
 		if dst != "" {
 			out = append(out, routed{dst, messages.Hint{Kind: messages.HintMerge, Class: customer.ClassStatus, Model: "res.partner", RecordID: n.DestinationID, ChangeTime: n.Date, SeenAt: seenAt}})
 		}
-		owners, err := p.owners(ctx, n.SourceIDs)
+		owners, err := p.index.owners(ctx, n.SourceIDs)
 		if err != nil {
 			return nil, 0, err
 		}
-		for _, o := range owners {
-			if dst != "" && o.id == p.hasher.CustomerID(dst) {
-				continue
+		for _, pid := range sortedIDs(owners) {
+			if key := owners[pid]; key != dst {
+				out = append(out, movedHint(key, pid, dst, n.Date, seenAt))
 			}
-			out = append(out, routed{o.key, messages.Hint{Kind: messages.HintMoved, Class: customer.ClassStatus, Model: "res.partner", ChangeTime: n.Date, SeenAt: seenAt, Successor: dst, MovedFrom: o.id}})
 		}
 	}
 	return out, last, nil
 }
 
-// movedPartners finds customers that hold one of these partners under
-// another key (the partner's email changed, or became invalid) and tells
-// them, and tells the new key where the partner came from.
+// movedPartners tells the customers the partner index binds a changed
+// partner to, when the partner's key is now another one (email changed,
+// removed or made invalid): the old customer follows the partner (renames
+// its contact or empties it). A brand-new partner is bound to nobody yet.
+// The new key's customer learns where the partner came from when it claims
+// it (customer writes bind before they write).
 func (p *Poll) movedPartners(ctx context.Context, records []odoo.Record, seenAt time.Time) ([]routed, error) {
-	if len(records) == 0 {
+	keyOf := map[int64]string{}
+	var ids []int64
+	for _, r := range records {
+		if r.Time("create_date").Equal(r.Time("write_date")) {
+			continue
+		}
+		id := r.Int("id")
+		keyOf[id], _ = identity.Key(r.String("email_normalized"), r.String("email"))
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 {
 		return nil, nil
 	}
-	ids := make([]int64, len(records))
-	keyOf := map[int64]string{}
-	for i, r := range records {
-		ids[i] = r.Int("id")
-		keyOf[ids[i]], _ = identity.Key(r.String("email_normalized"), r.String("email"))
-	}
-	owners, err := p.owners(ctx, ids)
+	owners, err := p.index.owners(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
 	var out []routed
-	for _, o := range owners {
-		for _, pid := range o.partners {
-			key, ok := keyOf[pid]
-			if !ok || (key != "" && p.hasher.CustomerID(key) == o.id) {
-				continue
-			}
-			out = append(out, routed{o.key, messages.Hint{Kind: messages.HintMoved, Class: customer.ClassStatus, Model: "res.partner", RecordID: pid, SeenAt: seenAt, Successor: key, MovedFrom: o.id}})
-			if key != "" {
-				out = append(out, routed{key, messages.Hint{Kind: messages.HintPartner, Class: customer.ClassStatus, Model: "res.partner", RecordID: pid, SeenAt: seenAt, MovedFrom: o.id}})
+	for _, pid := range sortedIDs(owners) {
+		if owner, now := owners[pid], keyOf[pid]; owner != now {
+			h := movedHint(owner, pid, now, time.Time{}, seenAt)
+			out = append(out, h)
+			if now != "" {
+				out = append(out, routed{now, messages.Hint{Kind: messages.HintPartner, Class: customer.ClassStatus, Model: "res.partner", RecordID: pid,
+					SeenAt: seenAt, MovedFrom: p.hasher.CustomerID(owner)}})
 			}
 		}
 	}
 	return out, nil
 }
 
-type owner struct {
-	id       string
-	key      string // from the workflow memo
-	partners []int64
+// movedHint tells the customer of key that partner pid left it for successor
+// ("" when the partner has no valid email any more or vanished).
+func movedHint(key string, pid int64, successor string, changed, seenAt time.Time) routed {
+	return routed{key, messages.Hint{Kind: messages.HintMoved, Class: customer.ClassStatus, Model: "res.partner", RecordID: pid,
+		ChangeTime: changed, SeenAt: seenAt, Successor: successor}}
 }
 
-// owners finds, through visibility, the customer workflows whose latest run
-// lists one of the partner ids.
-func (p *Poll) owners(ctx context.Context, partnerIDs []int64) ([]owner, error) {
-	if len(partnerIDs) == 0 {
-		return nil, nil
+func sortedIDs[V any](m map[int64]V) []int64 {
+	out := make([]int64, 0, len(m))
+	for id := range m {
+		out = append(out, id)
 	}
-	want := map[int64]bool{}
-	quoted := make([]string, len(partnerIDs))
-	for i, id := range partnerIDs {
-		want[id] = true
-		quoted[i] = "'" + strconv.FormatInt(id, 10) + "'"
-	}
-	query := fmt.Sprintf("WorkflowType = '%s' AND %s IN (%s)", names.WorkflowCustomer, names.SAOdooPartnerIDs.GetName(), strings.Join(quoted, ","))
-	latest := map[string]owner{}
-	started := map[string]time.Time{}
-	var token []byte
-	for {
-		resp, err := p.temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: p.namespace, Query: query, NextPageToken: token, PageSize: 1000})
-		if err != nil {
-			return nil, temporal.NewApplicationErrorWithOptions("visibility query: "+err.Error(), ErrTypeTransient, temporal.ApplicationErrorOptions{})
-		}
-		for _, e := range resp.GetExecutions() {
-			id := e.GetExecution().GetWorkflowId()
-			st := e.GetStartTime().AsTime()
-			if prev, ok := started[id]; ok && prev.After(st) {
-				continue
-			}
-			started[id] = st
-			var ids []string
-			if pl, ok := e.GetSearchAttributes().GetIndexedFields()[names.SAOdooPartnerIDs.GetName()]; ok {
-				_ = converter.GetDefaultDataConverter().FromPayload(pl, &ids)
-			}
-			o := owner{id: id}
-			if pl, ok := e.GetMemo().GetFields()["email"]; ok {
-				_ = converter.GetDefaultDataConverter().FromPayload(pl, &o.key)
-			}
-			for _, s := range ids {
-				if n, err := strconv.ParseInt(s, 10, 64); err == nil && want[n] {
-					o.partners = append(o.partners, n)
-				}
-			}
-			latest[id] = o
-		}
-		token = resp.GetNextPageToken()
-		if len(token) == 0 {
-			break
-		}
-	}
-	out := make([]owner, 0, len(latest))
-	for _, id := range sortedKeys(latest) {
-		if len(latest[id].partners) > 0 {
-			out = append(out, latest[id])
-		}
-	}
-	return out, nil
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
 }
 
 // route delivers hints, several at a time. Hints for one key are merged
 // first: one signal per customer per poll.
 func (p *Poll) route(ctx context.Context, hints []routed) error {
-	type target struct {
-		key string
-		id  string
-	}
-	merged := map[target]messages.Hint{}
-	var order []target
+	merged := map[string]messages.Hint{}
+	var order []string
 	for _, h := range hints {
-		t := target{key: h.key, id: h.hint.MovedFrom}
-		if h.key != "" {
-			t.id = ""
+		if h.key == "" {
+			continue
 		}
-		if old, ok := merged[t]; ok {
+		if old, ok := merged[h.key]; ok {
 			h.hint = mergeHint(old, h.hint)
 		} else {
-			order = append(order, t)
+			order = append(order, h.key)
 		}
-		merged[t] = h.hint
+		merged[h.key] = h.hint
 	}
 	sort.SliceStable(order, func(i, j int) bool { return merged[order[i]].Class < merged[order[j]].Class })
 	return parallel(ctx, 8, len(order), func(ctx context.Context, i int) error {
-		t := order[i]
-		h := merged[t]
-		var err error
-		if t.key != "" {
-			err = RouteHint(ctx, p.temporal, p.hasher, p.queue, p.input(t.key), t.key, h)
-		} else {
-			// A customer identified by workflow ID only (it holds a moved partner).
-			err = p.temporal.SignalWorkflow(ctx, t.id, "", string(names.SignalChange), h)
-			if err != nil && isNotFound(err) {
-				err = nil // closed and gone: nothing holds the partner any more
-			}
-		}
-		if err != nil {
+		key := order[i]
+		if err := RouteHint(ctx, p.temporal, p.hasher, p.queue, p.input(key), key, merged[key]); err != nil {
 			return temporalError("route change", err)
 		}
 		heartbeat(ctx, "routed", i)
@@ -445,7 +383,21 @@ func mergeHint(a, b messages.Hint) messages.Hint {
 		out.Successor = a.Successor
 	}
 	out.Force = a.Force || b.Force
+	out.Moved = mergeMoved(a, b)
 	return out
+}
+
+// mergeMoved keeps every partner id two merged hints say moved (bounded:
+// each is one partner of one customer).
+func mergeMoved(a, b messages.Hint) []int64 {
+	var ids []int64
+	for _, h := range []messages.Hint{a, b} {
+		ids = append(ids, h.Moved...)
+		if h.Kind == messages.HintMoved && h.RecordID != 0 {
+			ids = append(ids, h.RecordID)
+		}
+	}
+	return uniq(ids)
 }
 
 func (p *Poll) countSeen(ctx context.Context, s changes.Stats) {

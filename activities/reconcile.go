@@ -29,7 +29,8 @@ import (
 // Reconciler holds the reconciliation activity (task queue dotdigital-api,
 // because it reads Dotdigital): it compares Odoo with Dotdigital
 // (internal/reconcile), writes the report files and, when asked, heals by
-// sending every healable customer a forced resync hint.
+// sending a forced resync hint to every key a healable item needs
+// (reconcile.HealKeys).
 type Reconciler struct {
 	odoo          *odoo.Client
 	dd            *dotdigital.Client
@@ -74,8 +75,9 @@ func NewReconciler(d Deps, o ReconcileOptions) *Reconciler {
 
 // ReconcileRequest shapes one run.
 type ReconcileRequest struct {
-	// Heal sends a forced resync hint to every customer with a healable
-	// difference (reconcile.Healable), uncapped.
+	// Heal sends a forced resync hint to every key that a healable
+	// difference needs resynced (reconcile.HealKeys: the item's key, and for
+	// a misplaced record also the key of the contact holding it), uncapped.
 	Heal bool `json:"heal"`
 	// PageSize of the reads (default reconcile.DefaultPageSize).
 	PageSize int `json:"pageSize,omitempty"`
@@ -147,8 +149,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ReconcileRequest) (recon
 			if err := items.write(it); err != nil {
 				return err
 			}
-			if h != nil && reconcile.Healable(it) {
-				h.send(it.Key)
+			if h != nil {
+				for _, key := range reconcile.HealKeys(it) {
+					h.send(key)
+				}
 			}
 			return nil
 		},
@@ -223,7 +227,9 @@ func (r *Reconciler) keepBeating(ctx context.Context, beat func()) (stop func())
 
 // healer sends forced resync hints from a few goroutines; a customer's
 // items arrive one after another (the comparison walks keys in order), so
-// a repeat of the last key is dropped.
+// a repeat of the last key is dropped. The keys of one item may differ (a
+// misplaced record names its holder and its owner); each is de-duplicated
+// against the key sent just before it.
 type healer struct {
 	keys   chan string
 	wg     sync.WaitGroup

@@ -41,8 +41,14 @@ func (r *Router) SubmitToLane(ctx context.Context, laneID string, req messages.L
 
 // RouteHint delivers a hint to the customer of key, starting it if needed.
 func RouteHint(ctx context.Context, c client.Client, h identity.Hasher, queue string, input any, key string, hint messages.Hint) error {
+	return SignalCustomer(ctx, c, h, queue, input, key, names.SignalChange, hint)
+}
+
+// SignalCustomer delivers a signal to the customer of key, starting its
+// workflow if it is not running (a customer the initial load wrote has none).
+func SignalCustomer(ctx context.Context, c client.Client, h identity.Hasher, queue string, input any, key string, signal names.Signal, arg any) error {
 	id := h.CustomerID(key)
-	_, err := c.SignalWithStartWorkflow(ctx, id, string(names.SignalChange), hint, client.StartWorkflowOptions{
+	_, err := c.SignalWithStartWorkflow(ctx, id, string(signal), arg, client.StartWorkflowOptions{
 		ID: id, TaskQueue: queue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,

@@ -3,7 +3,6 @@ package workflows
 import (
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -32,14 +31,26 @@ type customerRun struct {
 	id       string
 	settings Settings
 	st       *CustomerState
+	// durable: the run lives as long as the customer (compacts its history
+	// when idle instead of closing) and follows the durable identity rules.
+	// Runs started by an earlier release replay with the earlier behaviour.
+	durable bool
 }
 
+// versionDurableIdentity marks runs that live as long as their customer.
+const versionDurableIdentity = "durable-identity"
+
 // Customer is the entity workflow of one customer (one normalised email). It
-// coalesces change hints, sends the customer's write to its lane shard, keeps
-// what Dotdigital acknowledged, parks itself as blocked on a non-retryable
-// rejection, and closes itself when idle.
+// lives as long as the customer: it coalesces change hints, sends the
+// customer's write to its lane shard (or writes directly), keeps what
+// Dotdigital holds, parks itself as blocked on a non-retryable rejection,
+// and, when idle, compacts its history (continue-as-new) rather than close,
+// so that what it knows survives months without changes. It ends only when
+// the customer is gone: no partner in Odoo, and no contact (handed over to
+// another email, or never written).
 func Customer(ctx workflow.Context, in CustomerInput) error {
 	r := &customerRun{key: in.Key, id: workflow.GetInfo(ctx).WorkflowExecution.ID, settings: in.Settings.WithDefaults(), st: in.State}
+	r.durable = workflow.GetVersion(ctx, versionDurableIdentity, workflow.DefaultVersion, 1) >= 1
 	if r.st == nil {
 		r.st = &CustomerState{}
 	}
@@ -107,14 +118,34 @@ func Customer(ctx workflow.Context, in CustomerInput) error {
 		drain()
 		r.publish(ctx)
 		if r.st.InFlight != nil {
+			if r.durable && !r.st.InFlight.Pressured {
+				// A direct write: its activity's future resolves (at the
+				// latest at its schedule-to-close), so no second attempt
+				// is ever started beside it.
+				if err := workflow.Await(ctx, func() bool { return r.st.InFlight == nil }); err != nil {
+					return err
+				}
+				continue
+			}
 			got, err := workflow.AwaitWithTimeout(ctx, r.settings.ResultTimeout, func() bool { return r.st.InFlight == nil })
 			if err != nil {
 				return err
 			}
 			if !got {
 				logger.Warn("lane result overdue; resubmitting", "seq", r.st.InFlight.Seq)
-				r.st.Pending.add(messages.Hint{Kind: messages.HintRetry, Class: r.st.InFlight.Class, ChangeTime: r.st.InFlight.Since, Force: r.st.InFlight.Force, Successor: r.st.InFlight.Successor}, workflow.Now(ctx))
-				r.st.InFlight = nil
+				r.resubmitOverdue(ctx)
+			}
+			continue
+		}
+		if r.durable && r.gone() {
+			if closed, err := r.close(ctx, drain); closed || err != nil {
+				return err // nil: the customer is gone, the run completes
+			}
+			continue
+		}
+		if r.durable && r.st.Pending.empty() {
+			if err := r.idle(ctx, drain); err != nil {
+				return err
 			}
 			continue
 		}
@@ -151,6 +182,74 @@ func Customer(ctx workflow.Context, in CustomerInput) error {
 	}
 }
 
+// resubmitOverdue gives up waiting for a lane result (the lane lost the
+// request: e.g. it was terminated) and tries again. A durable run resubmits
+// to the lane only, which never runs two writes of one customer at once,
+// and forgets what it believed Dotdigital holds: the overdue attempt may
+// still land, so the next write plans against the truth.
+func (r *customerRun) resubmitOverdue(ctx workflow.Context) {
+	in := r.st.InFlight
+	r.st.Pending.add(messages.Hint{Kind: messages.HintRetry, Class: in.Class, ChangeTime: in.Since, Force: in.Force, Successor: in.Successor}, workflow.Now(ctx))
+	r.st.InFlight = nil
+	if r.durable {
+		r.st.Pending.LaneOnly = true
+		r.st.Pending.Moved = uniqIDs(append(r.st.Pending.Moved, in.Moved...))
+		r.st.Snapshot = customer.Snapshot{PartnerIDs: r.st.Snapshot.PartnerIDs}
+	}
+}
+
+// idle waits for work. After SYNC_IDLE_TIMEOUT without any, a run with a
+// long history continues as new with its state (the old history is
+// dropped after the namespace's retention); either way it then waits
+// without a timer, so an idle customer costs nothing until its next change.
+func (r *customerRun) idle(ctx workflow.Context, drain func()) error {
+	work := func() bool { return !r.st.Pending.empty() || r.historyFull(ctx) }
+	if r.st.Compacted {
+		if err := workflow.Await(ctx, work); err != nil {
+			return err
+		}
+	} else {
+		got, err := workflow.AwaitWithTimeout(ctx, r.settings.IdleTimeout, work)
+		if err != nil {
+			return err
+		}
+		if !got {
+			r.st.Compacted = true
+			if workflow.GetInfo(ctx).GetCurrentHistoryLength() > compactAfterEvents {
+				return r.continueAsNew(ctx, drain)
+			}
+		}
+	}
+	if r.historyFull(ctx) && r.st.Pending.empty() {
+		return r.continueAsNew(ctx, drain)
+	}
+	return nil
+}
+
+// compactAfterEvents: an idle run with a longer history continues as new;
+// a shorter one just waits without a timer.
+const compactAfterEvents = 100
+
+// gone: the customer has no partner in Odoo and no contact in Dotdigital
+// any more, and nothing is left to do.
+func (r *customerRun) gone() bool {
+	return r.st.Gone && r.st.Pending.empty() && r.st.InFlight == nil && r.st.Blocked == nil && len(r.st.Awaiting) == 0
+}
+
+// close reports whether the run of a customer that is gone may end (a
+// later change of its email starts a new one); work that arrived meanwhile
+// keeps it going.
+func (r *customerRun) close(ctx workflow.Context, drain func()) (bool, error) {
+	drain()
+	if !r.gone() {
+		return false, nil
+	}
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return false, err
+	}
+	return r.gone(), nil
+}
+
 func resyncHint(ctx workflow.Context) messages.Hint {
 	return messages.Hint{Kind: messages.HintResync, Class: customer.ClassOrder, Force: true, SeenAt: workflow.Now(ctx)}
 }
@@ -164,7 +263,8 @@ func (r *customerRun) waitUntilReady(ctx workflow.Context) error {
 		}
 	}
 	if wait := r.st.RetryAt.Sub(workflow.Now(ctx)); wait > 0 && !r.st.Pending.Force {
-		if _, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return r.st.Pending.Force }); err != nil {
+		// A handover that released what the retry waits for clears RetryAt.
+		if _, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return r.st.Pending.Force || r.st.RetryAt.IsZero() }); err != nil {
 			return err
 		}
 	}
@@ -229,10 +329,10 @@ func (r *customerRun) submit(ctx workflow.Context) {
 	p := r.st.Pending
 	r.st.Pending = pending{}
 	r.st.Seq++
-	req := messages.LaneRequest{CustomerID: r.id, Key: r.key, Seq: r.st.Seq, Class: p.Class, Since: p.Since, Force: p.Force, Successor: p.Successor}
+	req := messages.LaneRequest{CustomerID: r.id, Key: r.key, Seq: r.st.Seq, Class: p.Class, Since: p.Since, Force: p.Force, Successor: p.Successor, Moved: p.Moved}
 	r.st.InFlight = &req
 	r.st.InFlightAt = workflow.Now(ctx)
-	if !r.lanePressured(ctx) {
+	if !(r.durable && p.LaneOnly) && !r.lanePressured(ctx) {
 		r.writeDirect(ctx, req)
 		return
 	}
@@ -294,102 +394,6 @@ func (r *customerRun) writeDirect(ctx workflow.Context, req messages.LaneRequest
 	})
 }
 
-func (r *customerRun) onHint(ctx workflow.Context, h messages.Hint) {
-	now := workflow.Now(ctx)
-	r.st.Pending.add(h, now)
-	if h.Force {
-		r.st.RetryAt = time.Time{}
-	}
-	if h.MovedFrom != "" && h.MovedFrom != r.id && !r.st.Snapshot.ContactExists {
-		r.st.Awaiting[h.MovedFrom] = now.Add(r.settings.HandoverWait)
-	}
-}
-
-func (r *customerRun) onHandover(ctx workflow.Context, ho messages.Handover) {
-	delete(r.st.Awaiting, ho.From)
-	if ho.Conflict || r.st.Snapshot.ContactExists {
-		return
-	}
-	r.st.Snapshot = ho.Snapshot
-	r.st.Snapshot.Email = r.key
-}
-
-func (r *customerRun) onResult(ctx workflow.Context, res messages.LaneResult) {
-	if r.st.InFlight == nil || res.Seq != r.st.InFlight.Seq {
-		return // stale (a resubmitted request answered twice)
-	}
-	now := workflow.Now(ctx)
-	if res.Snapshot != nil {
-		r.st.Snapshot = *res.Snapshot
-	}
-	if res.LastOrder != "" {
-		r.st.LastOrder = res.LastOrder
-	}
-	switch res.Outcome {
-	case messages.OutcomePartial:
-		return // the activity keeps retrying the rest; its final result follows
-	case messages.OutcomeOK, messages.OutcomeHanded:
-		r.st.Blocked = nil
-		r.st.LastError = ""
-		r.st.Failures = 0
-		r.st.RetryAt = time.Time{}
-		r.st.Syncs++
-		r.st.LastSyncedAt = res.AckAt
-		r.st.LastClass = r.st.InFlight.Class.String()
-		since := r.st.InFlight.Since
-		if !since.IsZero() && !res.AckAt.IsZero() && res.AckAt.After(since) {
-			r.st.LastLag = res.AckAt.Sub(since)
-			workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"class": r.st.InFlight.Class.String(), "path": pathTag(res.Bulk)}).
-				Timer("sync_lag").Record(r.st.LastLag)
-		}
-	case messages.OutcomeBlocked:
-		b := &messages.Blocked{Reason: res.Reason, Detail: res.Detail, Record: res.Record, Since: now, Last: now, Fix: fixFor(res.Reason)}
-		if r.st.Blocked != nil && r.st.Blocked.Reason == res.Reason {
-			b.Since = r.st.Blocked.Since
-		}
-		r.st.Blocked = b
-		r.st.LastError = res.Detail
-	case messages.OutcomeRedirected:
-		// Nothing was written: the same work goes to the lane at once.
-		in := r.st.InFlight
-		r.st.PressureUntil = now.Add(pressureHold)
-		r.st.Pending.add(messages.Hint{Kind: messages.HintRetry, Class: in.Class, ChangeTime: in.Since, Force: in.Force, Successor: in.Successor}, now)
-	case messages.OutcomeFailed:
-		r.st.Failures++
-		r.st.LastError = res.Detail
-		backoff := time.Duration(1<<min(r.st.Failures, 5)) * time.Minute // 2, 4 ... 32 minutes
-		r.st.RetryAt = now.Add(backoff)
-		r.st.Pending.add(messages.Hint{Kind: messages.HintRetry, Class: r.st.InFlight.Class, ChangeTime: r.st.InFlight.Since, Successor: r.st.InFlight.Successor}, now)
-	}
-	r.st.InFlight = nil
-}
-
-func pathTag(bulk bool) string {
-	if bulk {
-		return "bulk"
-	}
-	return "single"
-}
-
-// fixFor tells ops what clears a blocked reason.
-func fixFor(reason string) string {
-	switch reason {
-	case "invalid_email":
-		return "Correct the email on the Odoo partner(s); the change unblocks the customer."
-	case "email_conflict":
-		return "Two Dotdigital contacts exist for one person; merge or delete one in Dotdigital, then resync."
-	case "orphan_contact":
-		return "The Odoo partners of this email were merged away or changed; delete the old contact in Dotdigital if it is not wanted, then resync."
-	case "rejected_record":
-		return "Dotdigital rejected an order record; correct the order in Odoo (or the mapping) and resync."
-	case "record_owned_elsewhere":
-		return "An order's Insight record still belongs to another contact (the order moved between customers); resync the order's previous customer, then this one."
-	case "contact_rejected":
-		return "Dotdigital rejected the contact; check the data in Odoo and resync."
-	}
-	return "Check the detail, fix the data in Odoo or Dotdigital, then run: starter resync <email>."
-}
-
 func (r *customerRun) historyFull(ctx workflow.Context) bool {
 	info := workflow.GetInfo(ctx)
 	return info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() > r.settings.HistoryLimit
@@ -401,110 +405,4 @@ func (r *customerRun) continueAsNew(ctx workflow.Context, drain func()) error {
 		return err
 	}
 	return workflow.NewContinueAsNewError(ctx, names.WorkflowCustomer, CustomerInput{Key: r.key, Settings: r.settings, State: r.st})
-}
-
-func (r *customerRun) stateName() string {
-	switch {
-	case r.st.Blocked != nil:
-		return names.StateBlocked
-	case r.st.InFlight != nil || !r.st.Pending.empty():
-		return names.StatePending
-	case r.st.Syncs > 0:
-		return names.StateOK
-	}
-	return names.StateIdle
-}
-
-func (r *customerRun) status(ctx workflow.Context) messages.CustomerStatus {
-	s := messages.CustomerStatus{
-		Key: r.key, State: r.stateName(), PartnerIDs: r.st.Snapshot.PartnerIDs, Snapshot: r.st.Snapshot,
-		InFlight: r.st.InFlight, Blocked: r.st.Blocked, LastError: r.st.LastError, LastSyncedAt: r.st.LastSyncedAt,
-		LastLag: r.st.LastLag, LastOrder: r.st.LastOrder, Syncs: r.st.Syncs,
-	}
-	if !r.st.Pending.empty() {
-		s.PendingClass, s.PendingSince = r.st.Pending.Class.String(), r.st.Pending.Since
-	} else if r.st.InFlight != nil {
-		s.PendingClass, s.PendingSince = r.st.InFlight.Class.String(), r.st.InFlight.Since
-	}
-	return s
-}
-
-// publish upserts search attributes and the UI's current details when they change.
-func (r *customerRun) publish(ctx workflow.Context) {
-	p := published{State: r.stateName(), Published: true, SyncedAt: r.st.LastSyncedAt, Partners: joinIDs(r.st.Snapshot.PartnerIDs),
-		SyncClass: r.st.LastClass, LagMillis: r.st.LastLag.Milliseconds()}
-	if r.st.Blocked != nil {
-		p.Reason = r.st.Blocked.Reason
-	}
-	if !r.st.Pending.empty() {
-		p.Class, p.Since = r.st.Pending.Class.String(), r.st.Pending.Since
-	} else if r.st.InFlight != nil {
-		p.Class, p.Since = r.st.InFlight.Class.String(), r.st.InFlight.Since
-	}
-	if p == r.st.Published {
-		return
-	}
-	var updates []temporal.SearchAttributeUpdate
-	updates = append(updates, names.SASyncState.ValueSet(p.State))
-	if p.Reason != "" {
-		updates = append(updates, names.SABlockedReason.ValueSet(p.Reason))
-	} else {
-		updates = append(updates, names.SABlockedReason.ValueUnset())
-	}
-	if p.Class != "" {
-		updates = append(updates, names.SAPendingClass.ValueSet(p.Class), names.SAOldestPendingAt.ValueSet(p.Since))
-	} else {
-		updates = append(updates, names.SAPendingClass.ValueUnset(), names.SAOldestPendingAt.ValueUnset())
-	}
-	if !p.SyncedAt.IsZero() {
-		updates = append(updates, names.SALastSyncedAt.ValueSet(p.SyncedAt), names.SALastLagSeconds.ValueSet(float64(p.LagMillis)/1000))
-	}
-	if p.SyncClass != "" {
-		updates = append(updates, names.SALastSyncClass.ValueSet(p.SyncClass))
-	}
-	if len(r.st.Snapshot.PartnerIDs) > 0 {
-		ids := make([]string, len(r.st.Snapshot.PartnerIDs))
-		for i, id := range r.st.Snapshot.PartnerIDs {
-			ids[i] = strconv.FormatInt(id, 10)
-		}
-		updates = append(updates, names.SAOdooPartnerIDs.ValueSet(ids))
-	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
-		workflow.GetLogger(ctx).Warn("search attribute upsert failed", "error", err)
-		return
-	}
-	r.st.Published = p
-	workflow.SetCurrentDetails(ctx, r.details(p))
-}
-
-func (r *customerRun) details(p published) string {
-	// String concatenation, not fmt: the determinism checker cannot see
-	// through fmt's reflection.
-	var b strings.Builder
-	b.WriteString("**State:** " + p.State + "\n\n**Odoo partners:** " + orNone(p.Partners) + "\n\n")
-	if !p.SyncedAt.IsZero() {
-		b.WriteString("**Last synced:** " + p.SyncedAt.UTC().Format(time.RFC3339) + " (lag " + r.st.LastLag.Round(time.Millisecond).String() + ")\n\n")
-	}
-	if p.Class != "" {
-		b.WriteString("**Pending:** " + p.Class + " work since " + p.Since.UTC().Format(time.RFC3339) + "\n\n")
-	}
-	if r.st.Blocked != nil {
-		b.WriteString("**Blocked:** " + r.st.Blocked.Reason + ": " + r.st.Blocked.Detail + "\n\n**Fix:** " + r.st.Blocked.Fix + "\n")
-	}
-	return b.String()
-}
-
-func joinIDs(ids []int64) string {
-	parts := make([]string, len(ids))
-	for i, id := range ids {
-		parts[i] = strconv.FormatInt(id, 10)
-	}
-	return strings.Join(parts, ",")
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return s
 }

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"sort"
 	"time"
 
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/customer"
@@ -23,7 +24,16 @@ type pending struct {
 	Hints     int            `json:"hints,omitempty"`
 	LastHint  time.Time      `json:"lastHint,omitempty"`  // workflow time of the newest hint (debounce)
 	FirstHint time.Time      `json:"firstHint,omitempty"` // workflow time of the oldest hint (debounce cap)
+	// Moved are partner ids the customer was told left it (at most maxMoved).
+	Moved []int64 `json:"moved,omitempty"`
+	// LaneOnly: the write goes through the lane (an overdue one is
+	// resubmitted there, where a customer's writes never overlap).
+	LaneOnly bool `json:"laneOnly,omitempty"`
 }
+
+// maxMoved bounds the moved partner ids a customer carries into one write;
+// beyond it the write still releases what its snapshot lists.
+const maxMoved = 200
 
 func (p *pending) add(h messages.Hint, now time.Time) {
 	c := h.Class
@@ -47,6 +57,16 @@ func (p *pending) add(h messages.Hint, now time.Time) {
 	if h.Successor != "" {
 		p.Successor = h.Successor
 	}
+	moved := h.Moved
+	if h.Kind == messages.HintMoved && h.RecordID != 0 {
+		moved = append(append([]int64(nil), moved...), h.RecordID)
+	}
+	if len(moved) > 0 {
+		p.Moved = uniqIDs(append(p.Moved, moved...))
+		if len(p.Moved) > maxMoved {
+			p.Moved = p.Moved[len(p.Moved)-maxMoved:]
+		}
+	}
 	if p.Hints == 0 {
 		p.FirstHint = now
 	}
@@ -55,6 +75,19 @@ func (p *pending) add(h messages.Hint, now time.Time) {
 }
 
 func (p pending) empty() bool { return p.Class == customer.ClassNone }
+
+// uniqIDs returns the distinct ids in ascending order.
+func uniqIDs(ids []int64) []int64 {
+	sorted := append([]int64(nil), ids...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	out := sorted[:0]
+	for i, id := range sorted {
+		if i == 0 || id != sorted[i-1] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
 
 // CustomerState is the durable state of one customer.
 type CustomerState struct {
@@ -77,6 +110,17 @@ type CustomerState struct {
 	Syncs         int       `json:"syncs"`
 	// Awaiting maps the workflow IDs this customer waits a handover from to the deadline.
 	Awaiting map[string]time.Time `json:"awaiting,omitempty"`
+	// Handed maps the workflow IDs this customer recently received a
+	// handover from to when (so that a wait for one already received is
+	// skipped); entries older than two handover waits are dropped.
+	Handed map[string]time.Time `json:"handed,omitempty"`
+	// Compacted: the run went idle; it waits for work without a timer.
+	Compacted bool `json:"compacted,omitempty"`
+	// Gone: the last write found no partner and no contact left.
+	Gone bool `json:"gone,omitempty"`
+	// OwnedRetries counts retries of a write refused because an order's
+	// record was still held by another customer's contact.
+	OwnedRetries int `json:"ownedRetries,omitempty"`
 	// Published search attribute values, so that only changes are upserted.
 	Published published `json:"published"`
 }

@@ -9,7 +9,10 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/activities"
 
@@ -81,10 +84,28 @@ func (h *customerHarness) status(after time.Duration, out *messages.CustomerStat
 	}, after)
 }
 
+// run executes the workflow. A customer's workflow lives as long as the
+// customer, so the test cancels it once the scenario is long over
+// (scenarioEnd); err then reports nil for that cancellation.
 func (h *customerHarness) run() {
+	h.env.RegisterDelayedCallback(h.env.CancelWorkflow, scenarioEnd)
 	h.env.ExecuteWorkflow(Customer, CustomerInput{Key: "jane@example.com", Settings: testSettings})
 	require.True(h.t, h.env.IsWorkflowCompleted())
 }
+
+// scenarioEnd is when run cancels a customer workflow that is still open.
+const scenarioEnd = 4000 * time.Hour
+
+// err is the workflow's error, except the cancellation that ends run.
+func (h *customerHarness) err() error {
+	if err := h.env.GetWorkflowError(); err != nil && !temporal.IsCanceledError(err) {
+		return err
+	}
+	return nil
+}
+
+// cancelled reports whether the workflow was still open at scenarioEnd.
+func (h *customerHarness) cancelled() bool { return temporal.IsCanceledError(h.env.GetWorkflowError()) }
 
 func profile() messages.Hint {
 	return messages.Hint{Kind: messages.HintPartner, Class: customer.ClassProfile}
@@ -98,7 +119,7 @@ func TestOrderHintSkipsDebounceAndCoalescesProfile(t *testing.T) {
 	h.hint(0, profile())
 	h.hint(500*time.Millisecond, order())
 	h.run()
-	require.NoError(t, h.env.GetWorkflowError())
+	require.NoError(t, h.err())
 	require.Len(t, h.requests, 1, "profile and order change must travel as one write")
 	require.Equal(t, customer.ClassOrder, h.requests[0].Class)
 	require.Less(t, h.times[0].Sub(h.env.Now().Add(-100*time.Hour)), 200*time.Hour) // sanity
@@ -183,16 +204,61 @@ func TestBlockedCustomerDoesNotCloseWhenIdle(t *testing.T) {
 	require.Len(t, h.requests, 2)
 }
 
-func TestIdleCustomerCloses(t *testing.T) {
+// A customer's workflow outlives its idle time: a change months later is
+// planned against the snapshot of what Dotdigital holds, not against
+// nothing (which would never clear a field, leave a list or delete a record).
+func TestIdleCustomerStaysOpenAndKeepsItsSnapshot(t *testing.T) {
 	h := newCustomerHarness(t)
-	var start time.Time
-	h.env.RegisterDelayedCallback(func() { start = h.env.Now() }, 0)
+	h.pressured = false // direct writes carry the snapshot they plan against
+	held := customer.Snapshot{ContactExists: true, ContactID: 77, Email: "jane@example.com", Lists: []string{"VIP Customers"},
+		Orders: map[string]string{"1": "h1"}, PartnerIDs: []int64{7}}
+	h.reply = func(req messages.LaneRequest) *messages.LaneResult {
+		return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeOK, AckAt: h.env.Now(), Snapshot: &held}
+	}
+	h.hint(0, order())
+	h.hint(90*24*time.Hour, messages.Hint{Kind: messages.HintPartner, Class: customer.ClassStatus}) // the VIP tag is removed, three months on
+	var st messages.CustomerStatus
+	h.status(30*24*time.Hour, &st)
+	h.run()
+	require.NoError(t, h.err())
+	require.True(t, h.cancelled(), "the workflow is still open at the end of the scenario")
+	require.Equal(t, names.StateOK, st.State, "open and known a month after its last change")
+	require.Len(t, h.direct, 2)
+	require.Equal(t, held.ContactID, h.direct[1].Snapshot.ContactID, "the late change plans against what Dotdigital holds")
+	require.Equal(t, held.Lists, h.direct[1].Snapshot.Lists)
+}
+
+// An idle run with a long history continues as new with its state, and the
+// new run waits for work without a timer.
+func TestIdleCustomerCompactsItsHistory(t *testing.T) {
+	h := newCustomerHarness(t)
+	h.env.SetCurrentHistoryLength(compactAfterEvents + 1)
 	h.hint(0, order())
 	h.run()
-	require.NoError(t, h.env.GetWorkflowError())
-	elapsed := h.env.Now().Sub(start)
-	require.GreaterOrEqual(t, elapsed, testSettings.IdleTimeout)
-	require.Less(t, elapsed, testSettings.IdleTimeout+time.Minute)
+	var can *workflow.ContinueAsNewError
+	require.ErrorAs(t, h.env.GetWorkflowError(), &can)
+	var in CustomerInput
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &in))
+	require.True(t, in.State.Compacted)
+	require.True(t, in.State.Snapshot.ContactExists, "the snapshot travels into the next run")
+	require.True(t, in.State.Pending.empty())
+}
+
+// A customer with no partner left and no contact (handed over, or never
+// written) ends its workflow; the next change of its email starts a new one.
+func TestGoneCustomerCloses(t *testing.T) {
+	h := newCustomerHarness(t)
+	h.reply = func(req messages.LaneRequest) *messages.LaneResult {
+		absent := customer.Absent(req.Key)
+		return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeHanded, AckAt: h.env.Now(), Snapshot: &absent, Gone: true}
+	}
+	var start time.Time
+	h.env.RegisterDelayedCallback(func() { start = h.env.Now() }, 0)
+	h.hint(0, messages.Hint{Kind: messages.HintMoved, Class: customer.ClassStatus, RecordID: 7, Successor: "jane@new.example"})
+	h.run()
+	require.NoError(t, h.env.GetWorkflowError(), "completed, not cancelled")
+	require.Less(t, h.env.Now().Sub(start), time.Minute)
+	require.Equal(t, []int64{7}, h.requests[0].Moved, "the write learns which partner left")
 }
 
 func TestFailedWriteIsRetriedWithBackoff(t *testing.T) {

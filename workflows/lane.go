@@ -66,6 +66,33 @@ type lane struct {
 	writePressureUntil  time.Time
 	importPressureUntil time.Time
 	now                 func() time.Time
+	// serial: a customer's request waits while an earlier one of the same
+	// customer is still being written, so that an older write can never
+	// land after a newer one (runs of an earlier release replay without).
+	serial  bool
+	running map[string]int // customer ID -> activities in flight
+}
+
+// versionLanePerCustomer marks lane runs that serialise each customer's writes.
+const versionLanePerCustomer = "lane-per-customer"
+
+// ready: the request may start now (no write of its customer in flight).
+func (l *lane) ready(r messages.LaneRequest) bool {
+	return !l.serial || l.running[r.CustomerID] == 0
+}
+
+func (l *lane) started(reqs []messages.LaneRequest) {
+	for _, r := range reqs {
+		l.running[r.CustomerID]++
+	}
+}
+
+func (l *lane) finished(reqs []messages.LaneRequest) {
+	for _, r := range reqs {
+		if l.running[r.CustomerID]--; l.running[r.CustomerID] <= 0 {
+			delete(l.running, r.CustomerID)
+		}
+	}
 }
 
 // pressureHold is how long one report of a low budget keeps the lane in bulk mode.
@@ -94,7 +121,7 @@ func (l *lane) nextSingle() (messages.LaneRequest, bool) {
 		return messages.LaneRequest{}, false
 	}
 	for _, r := range l.ordered(len(l.pending)) {
-		if !l.writePressured() || r.Successor != "" {
+		if (!l.writePressured() || r.Successor != "") && l.ready(r) {
 			return r, true
 		}
 	}
@@ -125,8 +152,9 @@ func (l *lane) report(ctx workflow.Context, sum messages.SyncSummary) {
 // when a backlog builds. All its activities run on the rate-limited
 // Dotdigital task queue with a priority key per class.
 func Lane(ctx workflow.Context, in LaneInput) error {
-	l := &lane{in: in, settings: in.Settings.WithDefaults(), pending: map[string]messages.LaneRequest{}}
+	l := &lane{in: in, settings: in.Settings.WithDefaults(), pending: map[string]messages.LaneRequest{}, running: map[string]int{}}
 	l.now = func() time.Time { return workflow.Now(ctx) }
+	l.serial = workflow.GetVersion(ctx, versionLanePerCustomer, workflow.DefaultVersion, 1) >= 1
 	for _, r := range in.Pending {
 		l.pending[r.CustomerID] = r
 	}
@@ -220,7 +248,7 @@ func (l *lane) bulkable(profileOnly bool) bool {
 	threshold := l.bulkThreshold()
 	n := 0
 	for _, id := range sortedKeys(l.pending) {
-		if r := l.pending[id]; r.Successor == "" && profileOnly == profileSlot(r) {
+		if r := l.pending[id]; r.Successor == "" && profileOnly == profileSlot(r) && l.ready(r) {
 			if n++; n > threshold {
 				return true
 			}
@@ -307,7 +335,7 @@ func (l *lane) takeBulk(n int, eligible func(messages.LaneRequest) bool) []messa
 		if len(out) == n {
 			break
 		}
-		if r.Successor != "" || !eligible(r) {
+		if r.Successor != "" || !eligible(r) || !l.ready(r) {
 			continue
 		}
 		delete(l.pending, r.CustomerID)
@@ -332,11 +360,13 @@ func priorityOf(r messages.LaneRequest) int {
 func (l *lane) startSingle(ctx workflow.Context, r messages.LaneRequest) {
 	l.singles++
 	l.in.Stats.Singles++
+	l.started([]messages.LaneRequest{r})
 	actx := workflow.WithActivityOptions(ctx, dotdigitalActivityOptions(l.settings, 5*time.Minute, priorityOf(r)))
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		var sum messages.SyncSummary
 		err := workflow.ExecuteActivity(actx, laneActivities.SyncCustomer, r).Get(ctx, &sum)
 		l.singles--
+		l.finished([]messages.LaneRequest{r})
 		l.report(ctx, sum)
 		if err != nil {
 			l.fail(ctx, []messages.LaneRequest{r}, err)
@@ -350,6 +380,7 @@ func (l *lane) startBulk(ctx workflow.Context, batch []messages.LaneRequest, pro
 		slot = &l.profileBulks
 	}
 	*slot++
+	l.started(batch)
 	// A bulk import serves its most urgent member's class; resync-only batches go last.
 	prio := PriorityBulk
 	for _, r := range batch {
@@ -362,6 +393,7 @@ func (l *lane) startBulk(ctx workflow.Context, batch []messages.LaneRequest, pro
 		var sum messages.SyncSummary
 		err := workflow.ExecuteActivity(actx, laneActivities.SyncBatch, batch).Get(ctx, &sum)
 		*slot--
+		l.finished(batch)
 		l.report(ctx, sum)
 		switch {
 		case err != nil:

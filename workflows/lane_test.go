@@ -267,3 +267,31 @@ func TestLaneGathersADeferredBatchWithNewerRequests(t *testing.T) {
 	require.Equal(t, 1, st.Stats.Bulks)
 	require.Empty(t, h.singles)
 }
+
+// A customer's second request waits while its first is being written: an
+// older write can never land after a newer one.
+func TestLaneNeverRunsTwoWritesOfOneCustomerAtOnce(t *testing.T) {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(Lane, workflowOptions(names.WorkflowLane))
+	env.RegisterActivity(&activities.Lane{})
+	type span struct{ seq, start, end int64 }
+	var mu sync.Mutex
+	var spans []span
+	env.OnActivity(laneActivities.SyncCustomer, mock.Anything, mock.Anything).Return(
+		func(ctx context.Context, r messages.LaneRequest) (messages.SyncSummary, error) {
+			mu.Lock()
+			spans = append(spans, span{seq: r.Seq, start: env.Now().UnixMilli()})
+			mu.Unlock()
+			return messages.SyncSummary{Customers: 1, OK: 1}, nil
+		}).After(2 * time.Second)
+	first, second := req(1, customer.ClassOrder), req(1, customer.ClassOrder)
+	second.Seq = 2
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(string(names.SignalLaneSubmit), first) }, time.Second)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(string(names.SignalLaneSubmit), second) }, 1500*time.Millisecond)
+	env.RegisterDelayedCallback(env.CancelWorkflow, time.Minute)
+	env.ExecuteWorkflow(Lane, LaneInput{Settings: Settings{LaneMaxSingles: 4}.WithDefaults()})
+	require.Len(t, spans, 2)
+	require.Equal(t, int64(2), spans[1].seq)
+	require.GreaterOrEqual(t, spans[1].start-spans[0].start, int64(2000), "the second write starts after the first one ended")
+}

@@ -28,4 +28,5 @@ func Register(w worker.WorkflowRegistry) {
 	w.RegisterWorkflowWithOptions(ExceptionsRegistry, workflow.RegisterOptions{Name: names.WorkflowExceptions})
 	w.RegisterWorkflowWithOptions(Backfill, workflow.RegisterOptions{Name: names.WorkflowBackfill})
 	w.RegisterWorkflowWithOptions(Reconcile, workflow.RegisterOptions{Name: names.WorkflowReconcile})
+	w.RegisterWorkflowWithOptions(PartnerIndex, workflow.RegisterOptions{Name: names.WorkflowPartnerIndex})
 }

@@ -39,6 +39,11 @@ type Settings struct {
 	HistoryLimit int `json:"historyLimit"`
 	// InitialLoad is "backfill" or "poll" (see config SYNC_INITIAL_LOAD).
 	InitialLoad string `json:"initialLoad,omitempty"`
+	// IndexShards is the number of partner index shards (the same on every
+	// worker for the life of a deployment).
+	IndexShards int `json:"indexShards,omitempty"`
+	// IndexSweep: how often each index shard looks for partners deleted in Odoo.
+	IndexSweep time.Duration `json:"indexSweep,omitempty"`
 }
 
 // WithDefaults fills zero values.
@@ -66,13 +71,15 @@ func (s Settings) WithDefaults() Settings {
 	def(&s.Debounce, 2*time.Second)
 	def(&s.IdleTimeout, 10*time.Minute)
 	def(&s.ResultTimeout, 30*time.Minute)
-	def(&s.HandoverWait, time.Minute)
+	def(&s.HandoverWait, 5*time.Minute)
 	defInt(&s.LaneShards, 4)
 	defInt(&s.LaneBulkThreshold, 16)
 	defInt(&s.LaneMaxSingles, 8)
 	defInt(&s.LaneMaxBulk, 1)
 	defInt(&s.ContactBatch, 2000)
 	defInt(&s.HistoryLimit, 2000)
+	defInt(&s.IndexShards, 64)
+	def(&s.IndexSweep, 15*time.Minute)
 	return s
 }
 

@@ -132,7 +132,7 @@ func (b contactBody) contact() Contact {
 // the sync must never change a contact's subscription status.
 type upsertBody struct {
 	MatchIdentifier string            `json:"matchIdentifier,omitempty"`
-	Identifiers     map[string]string `json:"identifiers"`
+	Identifiers     map[string]string `json:"identifiers,omitempty"`
 	DataFields      map[string]any    `json:"dataFields,omitempty"`
 	Lists           []int64           `json:"lists,omitempty"`
 }

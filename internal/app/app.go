@@ -174,7 +174,7 @@ func SettingsFrom(cfg *config.Config) workflows.Settings {
 		WorkflowQueue: cfg.Temporal.Queues.Workflows, DotdigitalQueue: cfg.Temporal.Queues.Dotdigital, OdooQueue: cfg.Temporal.Queues.Odoo,
 		PollInterval: cfg.Sync.PollInterval, Debounce: cfg.Sync.Debounce, IdleTimeout: cfg.Sync.IdleTimeout,
 		LaneShards: shards, LaneMaxBulk: maxBulk, ContactBatch: cfg.Dotdigital.ContactBatch,
-		InitialLoad: cfg.Sync.InitialLoad,
+		InitialLoad: cfg.Sync.InitialLoad, IndexShards: cfg.Sync.IndexShards, IndexSweep: cfg.Sync.IndexSweep,
 	}.WithDefaults()
 }
 
@@ -190,6 +190,8 @@ func (a *App) startWorkers() error {
 		BackfillInput: func(upTo int64) any {
 			return workflows.BackfillInput{Settings: a.Settings, Options: backfill.Options{UpToPartnerID: upTo}}
 		},
+		PartnerIndexInput: func(shard int) any { return workflows.PartnerIndexInput{Shard: shard, Settings: a.Settings} },
+		IndexShards:       a.Settings.IndexShards,
 		LaneInput: func(laneID string) any {
 			shard, _ := strconv.Atoi(strings.TrimPrefix(laneID, names.LaneWorkflowIDPrefix))
 			return workflows.LaneInput{Shard: shard, Settings: a.Settings}

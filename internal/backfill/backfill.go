@@ -110,6 +110,7 @@ const (
 	SkipNoEmail      = "no_email"
 	SkipInvalidEmail = "invalid_email"
 	SkipExcluded     = "not_a_customer" // the companies' own partners and internal users
+	SkipArchived     = "archived"       // partners of a customer all of whose partners are archived
 )
 
 // Failure reasons of customers Dotdigital did not take in full (besides the
@@ -148,6 +149,12 @@ type PageResult struct {
 	ContactImports  int       `json:"contactImports"`
 	InsightImports  int       `json:"insightImports"`
 	Failures        []Failure `json:"failures,omitempty"`
+	// Bound: partners the page bound to their customer in the partner index.
+	Bound int `json:"bound,omitempty"`
+	// Resynced: customers that changed in Odoo while the page was in
+	// flight; they were told to resync (a live write may have landed before
+	// the page's older data).
+	Resynced int `json:"resynced,omitempty"`
 	// Time spent reading Odoo and waiting for each kind of import.
 	ReadSeconds    float64 `json:"readSeconds"`
 	ContactSeconds float64 `json:"contactSeconds"`

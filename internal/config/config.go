@@ -72,10 +72,15 @@ type Queues struct {
 
 // Sync behaviour.
 type Sync struct {
-	PollInterval  time.Duration
-	Overlap       time.Duration
-	Debounce      time.Duration
-	IdleTimeout   time.Duration
+	PollInterval time.Duration
+	Overlap      time.Duration
+	Debounce     time.Duration
+	IdleTimeout  time.Duration
+	// IndexShards and IndexSweep shape the partner index (the durable
+	// partner -> customer binding): its number of shards (fixed for a
+	// deployment) and how often each looks for partners deleted in Odoo.
+	IndexShards   int
+	IndexSweep    time.Duration
 	VIPTags       []string
 	IDSecret      string
 	WebhookSecret string
@@ -207,7 +212,9 @@ func LoadArgs(program string, args []string, getenv func(string) string) (*Confi
 	dur(&c.Sync.PollInterval, "poll-interval", "SYNC_POLL_INTERVAL", 5*time.Second, "Odoo poll interval")
 	dur(&c.Sync.Overlap, "poll-overlap", "SYNC_POLL_OVERLAP", 5*time.Minute, "re-read window for late-committed Odoo transactions")
 	dur(&c.Sync.Debounce, "debounce", "SYNC_DEBOUNCE", 2*time.Second, "profile changes are coalesced for this long")
-	dur(&c.Sync.IdleTimeout, "idle-timeout", "SYNC_IDLE_TIMEOUT", 10*time.Minute, "a customer workflow closes after this long without work")
+	dur(&c.Sync.IdleTimeout, "idle-timeout", "SYNC_IDLE_TIMEOUT", 10*time.Minute, "a customer workflow compacts its history (continue-as-new) after this long without work")
+	integer(&c.Sync.IndexShards, "index-shards", "SYNC_INDEX_SHARDS", 64, "partner index shards (the same on every worker, fixed for a deployment; about 20,000 partners each)")
+	dur(&c.Sync.IndexSweep, "index-sweep", "SYNC_INDEX_SWEEP", 15*time.Minute, "how often the partner index looks for partners deleted in Odoo")
 	var vip, rates string
 	str(&vip, "vip-tags", "SYNC_VIP_TAGS", "VIP", "comma-separated Odoo tag names that set IS_VIP")
 	str(&c.Sync.IDSecret, "id-secret", "SYNC_ID_SECRET", "", "secret for customer workflow IDs (same on every worker and starter)")
@@ -301,6 +308,10 @@ func (c *Config) Validate() error {
 		return errors.New("DOTDIGITAL_ORDER_BATCH must be between 1 and 5000")
 	case c.Dotdigital.LaneShards < 1 || c.Dotdigital.LaneShards > 64:
 		return errors.New("SYNC_LANE_SHARDS must be between 1 and 64")
+	case c.Sync.IndexShards < 1 || c.Sync.IndexShards > 4096:
+		return errors.New("SYNC_INDEX_SHARDS must be between 1 and 4096")
+	case c.Sync.IndexSweep <= 0:
+		return errors.New("SYNC_INDEX_SWEEP must be positive")
 	case c.Temporal.Namespace == "":
 		return errors.New("TEMPORAL_NAMESPACE must not be empty")
 	case c.Temporal.Address != "" && c.Sync.IDSecret == "":

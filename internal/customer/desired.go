@@ -257,6 +257,13 @@ func OrderRecord(o Order) Record {
 // companies and websites of one database.
 func RecordKey(orderID int64) string { return strconv.FormatInt(orderID, 10) }
 
+// OrderIDOf is the Odoo order id of a record key (ok false for a key the
+// sync did not write).
+func OrderIDOf(key string) (int64, bool) {
+	id, err := strconv.ParseInt(key, 10, 64)
+	return id, err == nil && id > 0
+}
+
 func hashOf(v any) string {
 	b, _ := json.Marshal(v) // maps marshal with sorted keys
 	sum := sha256.Sum256(b)

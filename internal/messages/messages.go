@@ -38,6 +38,8 @@ type Hint struct {
 	// Successor is the key a vanished partner now belongs to (HintMoved).
 	Successor string `json:"successor,omitempty"`
 	Force     bool   `json:"force,omitempty"`
+	// Moved are partner ids that left the customer (several hints merged).
+	Moved []int64 `json:"moved,omitempty"`
 }
 
 // LaneRequest asks a lane shard to bring one customer up to date.
@@ -54,6 +56,9 @@ type LaneRequest struct {
 	// Pressured: the customer saw the write budget under pressure when it
 	// chose the lane; the lane switches to bulk imports at once.
 	Pressured bool `json:"pressured,omitempty"`
+	// Moved are partner ids the customer was told it lost (email change,
+	// merge, unlink): the write releases their binding and follows them.
+	Moved []int64 `json:"moved,omitempty"`
 }
 
 // Outcome of a lane write.
@@ -69,6 +74,10 @@ const (
 	// OutcomeRedirected: nothing was written; the write budget has no room
 	// for a single write now, so the customer hands the request to the lane.
 	OutcomeRedirected Outcome = "redirected"
+	// OutcomeAwaiting: nothing was written; partners of this customer came
+	// from other customers (LaneResult.Awaiting) whose contact may be handed
+	// over to it, so it waits for their handover before creating a contact.
+	OutcomeAwaiting Outcome = "awaiting"
 )
 
 // LaneResult tells a customer what happened to its request.
@@ -88,6 +97,12 @@ type LaneResult struct {
 	// WritePressure: the single-write budget ran low while writing; the
 	// customer sends its next writes through the lane (bulk) for a while.
 	WritePressure bool `json:"writePressure,omitempty"`
+	// Awaiting lists the workflow IDs of the customers to wait a handover
+	// from (OutcomeAwaiting).
+	Awaiting []string `json:"awaiting,omitempty"`
+	// Gone: the customer has no partner in Odoo and no contact in
+	// Dotdigital any more (handed over, or never written): its workflow ends.
+	Gone bool `json:"gone,omitempty"`
 }
 
 // DirectRequest is a customer's single write that bypasses the lane.
@@ -97,11 +112,33 @@ type DirectRequest struct {
 }
 
 // Handover gives a customer the contact (and snapshot) of the customer its
-// partner came from, after the contact's email was changed to its key.
+// partner came from, after the contact's email was changed to its key. With
+// Released instead, the sender only says that it let go of partners or
+// Insight records that are now this customer's: a write that waited for
+// them (a record still held by the sender's contact) is retried at once.
 type Handover struct {
 	From     string            `json:"from"`
 	Snapshot customer.Snapshot `json:"snapshot"`
 	Conflict bool              `json:"conflict,omitempty"` // the rename was refused: both contacts exist
+	Released bool              `json:"released,omitempty"`
+}
+
+// Bind is one customer's change to the partner index: the partners its
+// contact now carries (Claim) and those it no longer does (Release, applied
+// only where the customer still holds them).
+type Bind struct {
+	Key     string  `json:"key"`
+	Claim   []int64 `json:"claim,omitempty"`
+	Release []int64 `json:"release,omitempty"`
+	// IfAbsent claims only partners nobody holds (the initial load must not
+	// undo a newer claim of the live sync).
+	IfAbsent bool `json:"ifAbsent,omitempty"`
+}
+
+// BindResult maps each claimed partner that another customer held to that
+// customer's key.
+type BindResult struct {
+	Previous map[int64]string `json:"previous,omitempty"`
 }
 
 // Blocked describes why a customer cannot sync.

@@ -4,7 +4,11 @@
 // constants, never string literals.
 package names
 
-import "go.temporal.io/sdk/temporal"
+import (
+	"strconv"
+
+	"go.temporal.io/sdk/temporal"
+)
 
 // TaskQueue names a Temporal task queue.
 type TaskQueue string
@@ -43,6 +47,16 @@ const (
 	SignalMeasurement Signal = "measurement"
 )
 
+// Update names a workflow update.
+type Update string
+
+// Updates.
+const (
+	// UpdateBind binds Odoo partners to the customer whose contact carries
+	// them, in a partner index shard, and answers their previous owners.
+	UpdateBind Update = "bind"
+)
+
 // Query names a workflow query.
 type Query string
 
@@ -57,6 +71,8 @@ const (
 	QueryAlerts Query = "alerts"
 	// QueryCheckpoint returns the backfill's resumable checkpoint (progress and failed keys).
 	QueryCheckpoint Query = "checkpoint"
+	// QueryOwners returns the customer keys that partner ids are bound to (partner index).
+	QueryOwners Query = "owners"
 )
 
 // Workflow type names (registered explicitly so renames of Go functions do not break history).
@@ -71,6 +87,8 @@ const (
 	WorkflowResync     = "BulkResync"
 	WorkflowExceptions = "ExceptionsRegistry"
 	WorkflowAlerts     = "LagAlerts"
+	// WorkflowPartnerIndex is one shard of the durable partner -> customer binding.
+	WorkflowPartnerIndex = "PartnerIndex"
 )
 
 // Fixed workflow and schedule IDs of singletons.
@@ -83,7 +101,31 @@ const (
 	LaneWorkflowIDPrefix = "dotdigital-lane-"
 	ExceptionsWorkflowID = "sync-exceptions"
 	AlertsWorkflowID     = "lag-alerts"
+	// PartnerIndexWorkflowIDPrefix + shard number is a partner index shard.
+	PartnerIndexWorkflowIDPrefix = "partner-index-"
 )
+
+// PartnerIndexShard is the shard of the partner index that holds a partner.
+func PartnerIndexShard(partnerID int64, shards int) int {
+	if shards < 1 {
+		shards = 1
+	}
+	return int(uint64(partnerID) % uint64(shards)) // ids are dense: a modulo spreads them evenly
+}
+
+// PartnerIndexWorkflowID is the workflow ID of a partner index shard.
+func PartnerIndexWorkflowID(shard int) string {
+	return PartnerIndexWorkflowIDPrefix + strconv.Itoa(shard)
+}
+
+// PartnerIndexShardOf parses a shard's workflow ID (ok false for other IDs).
+func PartnerIndexShardOf(workflowID string) (int, bool) {
+	if len(workflowID) <= len(PartnerIndexWorkflowIDPrefix) || workflowID[:len(PartnerIndexWorkflowIDPrefix)] != PartnerIndexWorkflowIDPrefix {
+		return 0, false
+	}
+	n, err := strconv.Atoi(workflowID[len(PartnerIndexWorkflowIDPrefix):])
+	return n, err == nil && n >= 0
+}
 
 // Search attributes. SQLite visibility (the embedded default) allows 10
 // Keyword and 3 of each other type per namespace, so this list is short.

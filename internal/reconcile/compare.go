@@ -80,12 +80,14 @@ type comparer struct {
 	fields    []customer.FieldSpec // compared: present in Dotdigital, not ODOO_SYNCED_AT
 	tagLists  map[string]bool      // lists that follow tags (both ways)
 	scanLists map[string]bool      // a member of these is owned by the sync
+	misplaced *misplacedFinder     // matches records across keys after the walk
 	emit      func(Item) error
 	customers int
 }
 
-func newComparer(s customer.Settings, scanLists []string, present func(field string) bool, emit func(Item) error) *comparer {
-	c := &comparer{settings: s, tagLists: map[string]bool{}, scanLists: map[string]bool{}, emit: emit}
+func newComparer(s customer.Settings, scanLists []string, present func(field string) bool, misplaced *misplacedFinder,
+	emit func(Item) error) *comparer {
+	c := &comparer{settings: s, tagLists: map[string]bool{}, scanLists: map[string]bool{}, misplaced: misplaced, emit: emit}
 	for _, f := range customer.Fields {
 		if f.Name != customer.FieldSyncedAt && present(f.Name) {
 			c.fields = append(c.fields, f)
@@ -102,37 +104,43 @@ func newComparer(s customer.Settings, scanLists []string, present func(field str
 
 // compare emits the items of one key.
 func (c *comparer) compare(g *group) error {
+	sort.Slice(g.partners, func(i, j int) bool { return g.partners[i].ID < g.partners[j].ID })
 	if len(g.contacts) > 1 {
 		if err := c.emit(duplicateItem(g)); err != nil {
 			return err
 		}
 	}
-	if len(g.partners) == 0 {
+	// An archived partner leaves its customer (customer.Build ignores it): a
+	// key whose partners are all archived has no customer, like a key
+	// without partners.
+	if !anyActive(g.partners) {
 		return c.dotdigitalOnly(g)
 	}
 	c.customers++
-	sort.Slice(g.partners, func(i, j int) bool { return g.partners[i].ID < g.partners[j].ID })
 	sort.Slice(g.orders, func(i, j int) bool { return g.orders[i].ID < g.orders[j].ID })
 	d := customer.Build(customer.Customer{Key: g.key, Partners: g.partners, Orders: g.orders}, c.settings)
 	if len(g.contacts) == 0 {
-		return c.emit(Item{Kind: KindMissing, Key: g.key, PartnerIDs: d.PartnerIDs,
-			Detail: fmt.Sprintf("%d partner(s), %d order record(s) expected", len(d.PartnerIDs), len(d.Orders))})
+		return c.missingContact(g, d)
 	}
+	return c.compareContact(g, d)
+}
+
+// missingContact reports a customer without a contact; its records may be
+// held by the contact of another key.
+func (c *comparer) missingContact(g *group, d customer.Desired) error {
+	if err := c.noteMisplaceable(g, recordKeys(d.Orders), nil); err != nil {
+		return err
+	}
+	return c.emit(Item{Kind: KindMissing, Key: g.key, PartnerIDs: d.PartnerIDs,
+		Detail: fmt.Sprintf("%d partner(s), %d order record(s) expected", len(d.PartnerIDs), len(d.Orders))})
+}
+
+// compareContact compares a customer's desired state with its contact: the
+// data fields, the records (of all its contacts) and the lists.
+func (c *comparer) compareContact(g *group, d customer.Desired) error {
 	primary := primaryContact(g)
-	var profile, purchase []FieldDiff
-	for _, f := range c.fields {
-		odooV, ddV := d.Fields[f.Name], primary.Fields[f.Name]
-		if sameValue(f.Type, odooV, ddV) {
-			continue
-		}
-		diff := FieldDiff{Name: f.Name, Odoo: d.FieldValues[f.Name], Dotdigital: canonical(ddV)}
-		if f.Class == customer.ClassOrder {
-			purchase = append(purchase, diff)
-		} else {
-			profile = append(profile, diff)
-		}
-	}
 	ids := []int64{primary.ID}
+	profile, purchase := c.fieldDiffs(d, primary)
 	if len(profile) > 0 {
 		if err := c.emit(Item{Kind: KindFieldMismatch, Key: g.key, PartnerIDs: d.PartnerIDs, ContactIDs: ids, Fields: profile,
 			Detail: fieldNames(profile)}); err != nil {
@@ -140,6 +148,9 @@ func (c *comparer) compare(g *group) error {
 		}
 	}
 	missing, extra, stale := compareRecords(d.Orders, g.records)
+	if err := c.noteMisplaceable(g, missing, extra); err != nil {
+		return err
+	}
 	if len(purchase)+len(missing)+len(extra)+len(stale) > 0 {
 		it := Item{Kind: KindOrderMismatch, Key: g.key, PartnerIDs: d.PartnerIDs, ContactIDs: ids, Fields: purchase,
 			MissingRecords: missing, ExtraRecords: extra, StaleRecords: stale}
@@ -160,12 +171,54 @@ func (c *comparer) compare(g *group) error {
 	return nil
 }
 
-// dotdigitalOnly reports contacts without an Odoo customer, when the sync
-// owns them: members of a scanned list, or contacts it wrote partner ids to.
+// fieldDiffs returns the compared data fields that differ, split into
+// profile/status fields and purchase fields (reported with the records).
+func (c *comparer) fieldDiffs(d customer.Desired, contact contactEntry) (profile, purchase []FieldDiff) {
+	for _, f := range c.fields {
+		odooV, ddV := d.Fields[f.Name], contact.Fields[f.Name]
+		if sameValue(f.Type, odooV, ddV) {
+			continue
+		}
+		diff := FieldDiff{Name: f.Name, Odoo: d.FieldValues[f.Name], Dotdigital: canonical(ddV)}
+		if f.Class == customer.ClassOrder {
+			purchase = append(purchase, diff)
+		} else {
+			profile = append(profile, diff)
+		}
+	}
+	return profile, purchase
+}
+
+// dotdigitalOnly reports the contacts of a key without an Odoo customer (no
+// partner, or only archived ones) when they carry Odoo data; other contacts
+// of the account (newsletter sign-ups, ...) are none of the sync's business.
+// Every record they hold is extra, and may be an order of another customer.
 func (c *comparer) dotdigitalOnly(g *group) error {
 	if len(g.contacts) == 0 {
+		return nil // Odoo alone (archived partners), or a member listed after the contacts were
+	}
+	why := c.odooData(g)
+	if len(why) == 0 {
 		return nil
 	}
+	if len(g.partners) > 0 {
+		why = append(why, "every partner archived ("+joinIDs(partnerIDs(g.partners))+")")
+	}
+	it := Item{Kind: KindOnlyInDotdigital, Key: g.key, ContactIDs: contactIDs(g.contacts), Detail: strings.Join(why, "; ")}
+	for _, r := range g.records {
+		it.ExtraRecords = append(it.ExtraRecords, r.Key)
+	}
+	sortRecordKeys(it.ExtraRecords)
+	if err := c.noteMisplaceable(g, nil, it.ExtraRecords); err != nil {
+		return err
+	}
+	return c.emit(it)
+}
+
+// odooData says why the contacts of a key carry data the sync wrote: a
+// scanned list the sync adds its contacts to, partner ids, order records.
+// Empty when they carry none.
+func (c *comparer) odooData(g *group) []string {
 	var why []string
 	lists := map[string]bool{}
 	for _, m := range g.members {
@@ -180,15 +233,63 @@ func (c *comparer) dotdigitalOnly(g *group) error {
 			break
 		}
 	}
-	if len(why) == 0 {
+	if n := len(g.records); n > 0 {
+		why = append(why, fmt.Sprintf("%d order record(s)", n))
+	}
+	return why
+}
+
+// noteMisplaceable hands the records this key lacks (missing) and those its
+// contacts hold but no order of its customer has (extra) to the misplaced
+// finder: the other side of such a record, if any, is under another key.
+func (c *comparer) noteMisplaceable(g *group, missing, extra []string) error {
+	for _, key := range missing {
+		if err := c.misplaced.wanted(key, g.key); err != nil {
+			return err
+		}
+	}
+	if len(extra) == 0 {
 		return nil
 	}
-	it := Item{Kind: KindOnlyInDotdigital, Key: g.key, ContactIDs: contactIDs(g.contacts), Detail: strings.Join(why, "; ")}
-	for _, r := range g.records {
-		it.ExtraRecords = append(it.ExtraRecords, r.Key)
+	isExtra := make(map[string]bool, len(extra))
+	for _, key := range extra {
+		isExtra[key] = true
 	}
-	sortRecordKeys(it.ExtraRecords)
-	return c.emit(it)
+	for _, r := range g.records {
+		if isExtra[r.Key] {
+			if err := c.misplaced.held(r.Key, g.key, r.ContactID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func anyActive(partners []customer.Partner) bool {
+	for _, p := range partners {
+		if p.Active {
+			return true
+		}
+	}
+	return false
+}
+
+// partnerIDs are the partners' ids, in their order (compare sorts them by id).
+func partnerIDs(partners []customer.Partner) []int64 {
+	ids := make([]int64, len(partners))
+	for i, p := range partners {
+		ids[i] = p.ID
+	}
+	return ids
+}
+
+func recordKeys(records map[string]customer.Record) []string {
+	keys := make([]string, 0, len(records))
+	for key := range records {
+		keys = append(keys, key)
+	}
+	sortRecordKeys(keys)
+	return keys
 }
 
 // primaryContact is the contact compared when several share a key: the one
@@ -212,10 +313,9 @@ func duplicateItem(g *group) Item {
 		parts[i] = fmt.Sprintf("%s (contact %d)", ct.Email, ct.ID)
 	}
 	it := Item{Kind: KindDuplicateContacts, Key: g.key, ContactIDs: contactIDs(cs), Detail: strings.Join(parts, ", ")}
-	for _, p := range g.partners {
-		it.PartnerIDs = append(it.PartnerIDs, p.ID)
+	if len(g.partners) > 0 {
+		it.PartnerIDs = partnerIDs(g.partners) // sorted by compare
 	}
-	sort.Slice(it.PartnerIDs, func(i, j int) bool { return it.PartnerIDs[i] < it.PartnerIDs[j] })
 	return it
 }
 

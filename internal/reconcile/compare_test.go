@@ -41,10 +41,14 @@ func TestSameValue(t *testing.T) {
 	}
 }
 
-// compareEntries puts entries through a sorter and compares them, as a run does.
-func compareEntries(t *testing.T, cmp *comparer, entries map[string][]entry) {
+// compareEntries puts entries through a sorter and compares them, then
+// matches misplaced records, as a run does (every data field present, tiny
+// spill buffers so that runs are merged), and returns the items in the
+// order they were emitted.
+func compareEntries(t *testing.T, entries map[string][]entry) []Item {
 	t.Helper()
-	s := newSorter(t.TempDir(), "k", 256)
+	dir := t.TempDir()
+	s := newSorter(dir, "k", 256)
 	for key, es := range entries {
 		for _, e := range es {
 			if err := spill(s, key, e); err != nil {
@@ -52,9 +56,18 @@ func compareEntries(t *testing.T, cmp *comparer, entries map[string][]entry) {
 			}
 		}
 	}
-	if err := compareAll(context.Background(), cmp, func(int) {}, s); err != nil {
+	var items []Item
+	emit := func(it Item) error { items = append(items, it); return nil }
+	misplaced := newMisplacedFinder(dir, 256)
+	cmp := newComparer(testSettings, testSettings.Lists, func(string) bool { return true }, misplaced, emit)
+	ctx := context.Background()
+	if err := compareAll(ctx, cmp, func(int) {}, s); err != nil {
 		t.Fatal(err)
 	}
+	if err := misplaced.report(ctx, emit); err != nil {
+		t.Fatal(err)
+	}
+	return items
 }
 
 // The Dotdigital emulator lower-cases emails, so duplicates cannot be
@@ -68,12 +81,7 @@ func TestDuplicateContacts(t *testing.T) {
 		right[k] = v
 	}
 	wrong := map[string]any{customer.FieldFirstName: "Other"}
-	var items []Item
-	cmp := newComparer(testSettings, testSettings.Lists, func(string) bool { return true }, func(it Item) error {
-		items = append(items, it)
-		return nil
-	})
-	compareEntries(t, cmp, map[string][]entry{
+	items := compareEntries(t, map[string][]entry{
 		"jane@x.com": {
 			{Partner: &p},
 			{Contact: &contactEntry{ID: 5, Email: "Jane@X.com", Fields: wrong}},
@@ -122,9 +130,20 @@ func TestRecordsComparedByStatusAndTotal(t *testing.T) {
 
 func TestHealable(t *testing.T) {
 	for k, want := range map[Kind]bool{KindMissing: true, KindFieldMismatch: true, KindOrderMismatch: true, KindListMismatch: true,
-		KindOnlyInDotdigital: false, KindDuplicateContacts: false, KindSkippedPartner: false} {
-		if got := Healable(Item{Kind: k, Key: "a@b.co"}); got != want {
+		KindOnlyInDotdigital: true, KindMisplacedRecord: true, KindDuplicateContacts: false, KindSkippedPartner: false} {
+		it := Item{Kind: k, Key: "a@b.co", HolderKey: "c@d.co"}
+		if got := Healable(it); got != want {
 			t.Errorf("Healable(%s) = %v", k, got)
 		}
+		wantKeys := map[bool][]string{true: {"a@b.co"}, false: nil}[want]
+		if k == KindMisplacedRecord {
+			wantKeys = []string{"c@d.co", "a@b.co"}
+		}
+		if got := HealKeys(it); !reflect.DeepEqual(got, wantKeys) {
+			t.Errorf("HealKeys(%s) = %v, want %v", k, got, wantKeys)
+		}
+	}
+	if Healable(Item{Kind: KindMisplacedRecord, Key: "a@b.co"}) {
+		t.Error("a misplaced record without its holder cannot be healed")
 	}
 }

@@ -105,6 +105,7 @@ func TestPlantedMismatches(t *testing.T) {
 	missingKey, fieldKey, countKey := pick(anyone), pick(anyone), pick(anyone)
 	missingRecKey, extraRecKey, staleKey := pick(withRecord), pick(anyone), pick(withRecord)
 	notInListKey, extraVIPKey := pick(anyone), pick(notVIP)
+	ownerKey, holderKey, archivedKey := pick(withRecord), pick(anyone), pick(withRecord)
 
 	for _, k := range keys {
 		if k != missingKey {
@@ -152,6 +153,23 @@ func TestPlantedMismatches(t *testing.T) {
 	upsert("ghost.fields@example.net", dotdigital.ContactUpdate{DataFields: map[string]any{customer.FieldPartnerIDs: "999999"}})
 	upsert("newsletter.only@example.net", dotdigital.ContactUpdate{DataFields: map[string]any{customer.FieldFirstName: "Ann"}})
 	w.cancel(cancelledOrder) // after its record was written as confirmed
+	// A record on the wrong contact (as an email change would leave it).
+	misplacedRec := firstRecord(desired[ownerKey])
+	if err := s.dc.DeleteContactRecord(ctx, OrdersCollection, ownerKey, misplacedRec); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.dc.PutOrderRecord(ctx, OrdersCollection, holderKey, misplacedRec, desired[ownerKey].Orders[misplacedRec].JSON); err != nil {
+		t.Fatal(err)
+	}
+	holder, err := s.dc.GetContact(ctx, holderKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every partner of a synced customer archived: it leaves, its contact
+	// (with partner ids, list and records) is a ghost.
+	if err := s.oc.Write(ctx, "res.partner", desired[archivedKey].PartnerIDs, map[string]any{"active": false}); err != nil {
+		t.Fatal(err)
+	}
 
 	// Run with tiny pages and spill buffers, so that paging and multi-run
 	// merges are exercised; count calls on both emulators.
@@ -168,9 +186,10 @@ func TestPlantedMismatches(t *testing.T) {
 
 	want := map[Kind][]string{
 		KindMissing:          {missingKey},
-		KindOnlyInDotdigital: {"ghost.fields@example.net", "ghost.only@example.net"},
+		KindOnlyInDotdigital: {"ghost.fields@example.net", "ghost.only@example.net", archivedKey},
 		KindFieldMismatch:    {fieldKey},
-		KindOrderMismatch:    {countKey, missingRecKey, extraRecKey, staleKey, "cancel.later@example.com"},
+		KindOrderMismatch:    {countKey, missingRecKey, extraRecKey, staleKey, "cancel.later@example.com", ownerKey, holderKey},
+		KindMisplacedRecord:  {ownerKey},
 		KindListMismatch:     {notInListKey, extraVIPKey},
 	}
 	got := map[Kind][]string{}
@@ -214,11 +233,27 @@ func TestPlantedMismatches(t *testing.T) {
 	// What each item says.
 	byKey := map[string]Item{}
 	for _, it := range rep.Items {
-		if it.Kind != KindSkippedPartner && it.Kind != KindOnlyInDotdigital {
+		if it.Kind != KindSkippedPartner {
 			byKey[string(it.Kind)+"/"+it.Key] = it
 		}
 	}
 	item := func(k Kind, key string) Item { return byKey[string(k)+"/"+key] }
+	if it := item(KindMisplacedRecord, ownerKey); it.HolderKey != holderKey || !reflect.DeepEqual(it.MisplacedRecords, []string{misplacedRec}) ||
+		!reflect.DeepEqual(it.ContactIDs, []int64{holder.ContactID}) || !reflect.DeepEqual(HealKeys(it), []string{holderKey, ownerKey}) {
+		t.Errorf("misplaced record item %+v", it)
+	}
+	if it := item(KindOrderMismatch, ownerKey); !reflect.DeepEqual(it.MissingRecords, []string{misplacedRec}) || len(it.Fields) > 0 {
+		t.Errorf("owner of the misplaced record: %+v", it)
+	}
+	if it := item(KindOrderMismatch, holderKey); !reflect.DeepEqual(it.ExtraRecords, []string{misplacedRec}) || len(it.Fields) > 0 {
+		t.Errorf("holder of the misplaced record: %+v", it)
+	}
+	wantDetail := fmt.Sprintf("in list %s; %s=%s; %d order record(s); every partner archived (%s)", listCustomers, customer.FieldPartnerIDs,
+		desired[archivedKey].FieldValues[customer.FieldPartnerIDs][1:len(desired[archivedKey].FieldValues[customer.FieldPartnerIDs])-1],
+		len(desired[archivedKey].Orders), joinIDs(desired[archivedKey].PartnerIDs))
+	if it := item(KindOnlyInDotdigital, archivedKey); it.Detail != wantDetail || len(it.ExtraRecords) != len(desired[archivedKey].Orders) {
+		t.Errorf("archived customer: %+v\nwant detail %q", it, wantDetail)
+	}
 	if it := item(KindMissing, missingKey); !reflect.DeepEqual(it.PartnerIDs, desired[missingKey].PartnerIDs) {
 		t.Errorf("missing item partners %v, want %v", it.PartnerIDs, desired[missingKey].PartnerIDs)
 	}
@@ -253,11 +288,13 @@ func TestPlantedMismatches(t *testing.T) {
 	if rep.SpilledBytes == 0 {
 		t.Error("nothing spilled to disk with 1 KiB spill buffers")
 	}
-	if rep.Customers != len(keys) || rep.Contacts != len(keys)-1+3 {
-		t.Errorf("customers %d contacts %d; want %d and %d", rep.Customers, rep.Contacts, len(keys), len(keys)+2)
+	if rep.Customers != len(keys)-1 || rep.Contacts != len(keys)-1+3 {
+		t.Errorf("customers %d contacts %d; want %d (the archived one left) and %d", rep.Customers, rep.Contacts, len(keys)-1, len(keys)+2)
 	}
+	// Every difference but skipped partners heals (a misplaced record's
+	// holder and owner have items of their own).
 	var heal []string
-	for _, k := range []Kind{KindMissing, KindFieldMismatch, KindOrderMismatch, KindListMismatch} {
+	for _, k := range []Kind{KindMissing, KindOnlyInDotdigital, KindFieldMismatch, KindOrderMismatch, KindListMismatch} {
 		heal = append(heal, want[k]...)
 	}
 	sort.Strings(heal)
@@ -284,7 +321,7 @@ func TestPlantedMismatches(t *testing.T) {
 
 	// Both writers render it; the JSON form round-trips.
 	text := textOf(t, rep)
-	for _, want := range []string{`missing_in_dotdigital\s+1\s+a resync heals it\n`, `only_in_dotdigital\s+2\s+needs a decision\n`, "ghost.only@example.net", `FIRSTNAME odoo="\S+" dotdigital="Wrongname"`} {
+	for _, want := range []string{`missing_in_dotdigital\s+1\s+a resync heals it\n`, `only_in_dotdigital\s+3\s+a resync heals it\n`, `misplaced_record\s+1\s+a resync of both keys heals it\n`, "ghost.only@example.net", `FIRSTNAME odoo="\S+" dotdigital="Wrongname"`} {
 		if !regexp.MustCompile(want).MatchString(text) {
 			t.Errorf("text summary lacks %q:\n%s", want, text)
 		}

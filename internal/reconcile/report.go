@@ -13,14 +13,19 @@ type Kind string
 const (
 	// KindMissing: an Odoo customer has no Dotdigital contact.
 	KindMissing Kind = "missing_in_dotdigital"
-	// KindOnlyInDotdigital: a contact the sync owns (in a scanned list, or
-	// carrying ODOO_PARTNER_IDS) whose email no Odoo customer has.
+	// KindOnlyInDotdigital: a contact carrying Odoo data (ODOO_PARTNER_IDS,
+	// Insight order records, or membership of a scanned list) whose email no
+	// Odoo customer has: no partner, or only archived ones. A ghost left by
+	// a merge, an email change or an archived partner.
 	KindOnlyInDotdigital Kind = "only_in_dotdigital"
 	// KindFieldMismatch: profile or status data fields differ.
 	KindFieldMismatch Kind = "field_mismatch"
 	// KindOrderMismatch: purchase data fields differ, or Insight records are
 	// missing, extra or stale.
 	KindOrderMismatch Kind = "order_mismatch"
+	// KindMisplacedRecord: Insight records held by the contact of one key
+	// (HolderKey) that are orders of another customer (Key) in Odoo.
+	KindMisplacedRecord Kind = "misplaced_record"
 	// KindDuplicateContacts: two or more contacts whose emails normalise to
 	// one customer key.
 	KindDuplicateContacts Kind = "duplicate_contacts"
@@ -34,7 +39,7 @@ const (
 
 // Kinds lists every kind in report order.
 var Kinds = []Kind{KindMissing, KindOnlyInDotdigital, KindFieldMismatch, KindOrderMismatch,
-	KindDuplicateContacts, KindListMismatch, KindSkippedPartner}
+	KindMisplacedRecord, KindDuplicateContacts, KindListMismatch, KindSkippedPartner}
 
 // FieldDiff is one data field whose values differ. Values are canonical
 // JSON ("null" when empty).
@@ -46,28 +51,56 @@ type FieldDiff struct {
 
 // Item is one difference for one customer key (or one skipped partner).
 type Item struct {
-	Kind           Kind        `json:"kind"`
-	Key            string      `json:"key,omitempty"`
+	Kind Kind `json:"kind"`
+	// Key is the customer the item is about; for a misplaced record, the
+	// customer the records belong to in Odoo.
+	Key string `json:"key,omitempty"`
+	// HolderKey is, for a misplaced record, the key of the contact that
+	// holds the records (ContactIDs are its contacts).
+	HolderKey      string      `json:"holderKey,omitempty"`
 	PartnerIDs     []int64     `json:"partnerIds,omitempty"`
 	ContactIDs     []int64     `json:"contactIds,omitempty"`
 	Fields         []FieldDiff `json:"fields,omitempty"`
 	MissingRecords []string    `json:"missingRecords,omitempty"`
 	ExtraRecords   []string    `json:"extraRecords,omitempty"`
 	StaleRecords   []string    `json:"staleRecords,omitempty"`
-	MissingLists   []string    `json:"missingLists,omitempty"`
-	ExtraLists     []string    `json:"extraLists,omitempty"`
-	Detail         string      `json:"detail,omitempty"`
+	// MisplacedRecords are the record keys of a misplaced_record item.
+	MisplacedRecords []string `json:"misplacedRecords,omitempty"`
+	MissingLists     []string `json:"missingLists,omitempty"`
+	ExtraLists       []string `json:"extraLists,omitempty"`
+	Detail           string   `json:"detail,omitempty"`
 }
 
-// Healable reports whether a resync of the customer from Odoo repairs the
-// item. Contacts without an Odoo customer and duplicate contacts need a
-// human decision; skipped partners need their email fixed in Odoo.
+// Healable reports whether forced resyncs (of the keys HealKeys names)
+// repair the item. A resync reloads the customer from Odoo and rewrites its
+// contact against Dotdigital's real state; for a key without an Odoo
+// customer it renames the contact to the email its partners moved to, or
+// empties it of Odoo data, so ghosts (only_in_dotdigital) heal too.
+// Duplicate contacts need a human decision (which one to keep); skipped
+// partners need their email fixed in Odoo.
 func Healable(it Item) bool {
 	switch it.Kind {
-	case KindMissing, KindFieldMismatch, KindOrderMismatch, KindListMismatch:
+	case KindMissing, KindOnlyInDotdigital, KindFieldMismatch, KindOrderMismatch, KindListMismatch:
 		return it.Key != ""
+	case KindMisplacedRecord:
+		return it.Key != "" && it.HolderKey != ""
 	}
 	return false
+}
+
+// HealKeys returns every customer key whose forced resync the item's heal
+// needs, nil when it is not healable. A misplaced record needs two: the
+// holder's resync deletes the record (it is no order of the holder) and the
+// owner's writes it, which it can only do once the holder released it, so
+// the holder comes first.
+func HealKeys(it Item) []string {
+	if !Healable(it) {
+		return nil
+	}
+	if it.Kind == KindMisplacedRecord {
+		return []string{it.HolderKey, it.Key}
+	}
+	return []string{it.Key}
 }
 
 // APICalls counts the remote calls a run made, by system and by purpose
@@ -85,7 +118,8 @@ type Report struct {
 	StartedAt  time.Time `json:"startedAt"`
 	FinishedAt time.Time `json:"finishedAt"`
 	// Customers is the number of Odoo customer keys (with at least one
-	// partner); Partners counts every partner scanned, skipped ones included.
+	// active partner: an archived partner leaves its customer); Partners
+	// counts every partner scanned, archived and skipped ones included.
 	Customers int `json:"customers"`
 	Partners  int `json:"partners"`
 	// Contacts is the number of Dotdigital contacts listed (the whole account).
@@ -123,16 +157,19 @@ func (r *Report) Truncated(k Kind) bool {
 	return r.Counts[k] > n
 }
 
-// HealKeys returns the distinct customer keys of the healable items in the
-// report, sorted. When the report is truncated (see Truncated), use
-// Options.OnItem to collect every key instead.
+// HealKeys returns the distinct customer keys that the healable items in
+// the report need resynced (HealKeys of each item), sorted. When the report
+// is truncated (see Truncated), use Options.OnItem to collect every key
+// instead.
 func (r *Report) HealKeys() []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, it := range r.Items {
-		if Healable(it) && !seen[it.Key] {
-			seen[it.Key] = true
-			out = append(out, it.Key)
+		for _, key := range HealKeys(it) {
+			if !seen[key] {
+				seen[key] = true
+				out = append(out, key)
+			}
 		}
 	}
 	sort.Strings(out)

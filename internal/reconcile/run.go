@@ -57,8 +57,9 @@ type Options struct {
 	// 0700 directory is made in it and removed at the end). Default
 	// os.TempDir().
 	TempDir string
-	// SpillBytes is how much each of the three spill sorters keeps in memory
-	// before it writes a sorted run to disk. Default DefaultSpillBytes.
+	// SpillBytes is how much each spill sorter keeps in memory before it
+	// writes a sorted run to disk (three fill while both systems are read;
+	// one at a time after that). Default DefaultSpillBytes.
 	SpillBytes int
 	// ExcludePartners are partner ids that are not customers (the Odoo
 	// companies' own partners, internal users): the sync never sends them,
@@ -147,7 +148,8 @@ func Run(ctx context.Context, src Sources, opts Options) (*Report, error) {
 		return nil, err
 	}
 
-	cmp := newComparer(opts.Mapping, opts.Lists, dd.present, col.add)
+	misplaced := newMisplacedFinder(dir, opts.SpillBytes)
+	cmp := newComparer(opts.Mapping, opts.Lists, dd.present, misplaced, col.add)
 	compared, reported := 0, 0
 	err = compareAll(ctx, cmp, func(partners int) {
 		compared += partners
@@ -160,12 +162,17 @@ func Run(ctx context.Context, src Sources, opts Options) (*Report, error) {
 		return nil, err
 	}
 	progress(od.partners + compared)
+	// After the walk: a record on the wrong contact was seen as extra on one
+	// key and missing on another; only now can the two be matched.
+	if err := misplaced.report(ctx, col.add); err != nil {
+		return nil, err
+	}
 
 	col.finish()
 	rep.Customers, rep.Partners = cmp.customers, od.partners
 	rep.Contacts, rep.Records = dd.contacts, dd.records
 	rep.OrphanRecords, rep.UnkeyedContacts = dd.orphans, dd.unkeyed
-	rep.SpilledBytes = dd.byKey.written + dd.byID.written + od.byKey.written
+	rep.SpilledBytes = dd.byKey.written + dd.byID.written + od.byKey.written + misplaced.written()
 	rep.APICalls = calls.snapshot()
 	rep.FinishedAt = time.Now().UTC()
 	return rep, nil

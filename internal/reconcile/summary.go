@@ -103,6 +103,7 @@ func trimItem(it Item) Item {
 	}
 	it.PartnerIDs, it.ContactIDs = ids(it.PartnerIDs), ids(it.ContactIDs)
 	it.MissingRecords, it.ExtraRecords, it.StaleRecords = keys(it.MissingRecords), keys(it.ExtraRecords), keys(it.StaleRecords)
+	it.MisplacedRecords = keys(it.MisplacedRecords)
 	it.Fields = append([]FieldDiff(nil), it.Fields...)
 	it.MissingLists, it.ExtraLists = append([]string(nil), it.MissingLists...), append([]string(nil), it.ExtraLists...)
 	return it
@@ -155,7 +156,7 @@ func SummaryFooter(s Summary) string {
 func healable(r *Report) int {
 	n := 0
 	for _, k := range Kinds {
-		if Healable(Item{Kind: k, Key: "x"}) {
+		if Healable(Item{Kind: k, Key: "x", HolderKey: "y"}) {
 			n += r.Counts[k]
 		}
 	}

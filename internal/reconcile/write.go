@@ -72,6 +72,8 @@ func WriteText(w io.Writer, r *Report, perKind int) error {
 // action says what repairs items of a kind.
 func action(k Kind) string {
 	switch {
+	case k == KindMisplacedRecord:
+		return "a resync of both keys heals it"
 	case Healable(Item{Kind: k, Key: "x"}):
 		return "a resync heals it"
 	case k == KindSkippedPartner:
@@ -100,7 +102,8 @@ func itemLine(it Item) string {
 	if len(it.PartnerIDs) > 0 {
 		parts = append(parts, "partners="+joinIDs(it.PartnerIDs))
 	}
-	if len(it.ContactIDs) > 0 {
+	// A misplaced record's contacts are the holder's, which its Detail names.
+	if len(it.ContactIDs) > 0 && it.Kind != KindMisplacedRecord {
 		parts = append(parts, "contacts="+joinIDs(it.ContactIDs))
 	}
 	for _, f := range it.Fields {
@@ -120,11 +123,16 @@ func itemLine(it Item) string {
 	if len(it.ExtraLists) > 0 {
 		parts = append(parts, "should leave="+strings.Join(it.ExtraLists, ","))
 	}
-	if it.Detail != "" && (it.Kind == KindMissing || it.Kind == KindOnlyInDotdigital || it.Kind == KindDuplicateContacts || it.Kind == KindSkippedPartner) {
+	if it.Detail != "" && detailShown[it.Kind] {
 		parts = append(parts, it.Detail)
 	}
 	return strings.Join(parts, "  ")
 }
+
+// detailShown are the kinds whose Detail says more than the item's other
+// parts (for the others it only repeats them).
+var detailShown = map[Kind]bool{KindMissing: true, KindOnlyInDotdigital: true, KindMisplacedRecord: true,
+	KindDuplicateContacts: true, KindSkippedPartner: true}
 
 func joinIDs(ids []int64) string {
 	s := make([]string, len(ids))
