@@ -83,17 +83,25 @@ func (l *Lane) customerIDs(byPartner map[int64]string) []string {
 	return out
 }
 
-// releaseRecords tells the customers that now own the orders whose records
-// this customer deleted (a merge, an email change that moved them) that the
-// records are free: a write of theirs that found a record still held here
-// is retried at once instead of after its back-off.
-func (l *Lane) releaseRecords(ctx context.Context, req messages.LaneRequest, deleted []string) error {
-	if len(deleted) == 0 {
+// release tells the customers that now have the partners this customer
+// lost, and those that own the orders whose records it deleted (a merge, an
+// email change), that they are free: one that waits for this customer's
+// handover stops waiting, and a write of theirs that found a record still
+// held here is retried at once instead of after its back-off.
+func (l *Lane) release(ctx context.Context, req messages.LaneRequest, lost []int64, deleted []string) error {
+	if len(lost) == 0 && len(deleted) == 0 {
 		return nil
 	}
 	owners, err := l.orderOwners(ctx, deleted)
 	if err != nil {
 		return err
+	}
+	successors, err := l.successors(ctx, req.Key, lost)
+	if err != nil {
+		return err
+	}
+	for k := range successors {
+		owners[k] = true
 	}
 	delete(owners, req.Key)
 	return l.handOver(ctx, sortedKeys(owners), messages.Handover{From: req.CustomerID, Released: true})
@@ -102,6 +110,9 @@ func (l *Lane) releaseRecords(ctx context.Context, req messages.LaneRequest, del
 // orderOwners maps the current customer keys of the orders behind record
 // keys (orders deleted in Odoo have none).
 func (l *Lane) orderOwners(ctx context.Context, recordKeys []string) (map[string]bool, error) {
+	if len(recordKeys) == 0 {
+		return map[string]bool{}, nil
+	}
 	ids := make([]int64, 0, len(recordKeys))
 	for _, k := range recordKeys {
 		if id, ok := customer.OrderIDOf(k); ok {

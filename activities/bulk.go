@@ -29,6 +29,7 @@ type bulkItem struct {
 	created   bool
 	contactID int64
 	deleted   []string             // record keys deleted (their new owners are told)
+	lost      []int64              // partners released (their new customers are told)
 	result    *messages.LaneResult // set when the item is finished
 }
 
@@ -168,7 +169,9 @@ func (l *Lane) claimBatch(ctx context.Context, items []*bulkItem) (map[*bulkItem
 		if len(it.desired.PartnerIDs) == 0 {
 			continue // vacating: the single path releases
 		}
-		binds = append(binds, bindOf(it.req, it.snap, it.desired))
+		b := bindOf(it.req, it.snap, it.desired)
+		it.lost = b.Release
+		binds = append(binds, b)
 		for _, id := range it.desired.PartnerIDs {
 			itemOf[id] = it
 		}
@@ -249,7 +252,7 @@ func (l *Lane) finishBatch(ctx context.Context, items []*bulkItem, sum *messages
 			sum.Writes += w.writes
 			it.deleted = append(it.deleted, w.deleted...)
 		}
-		if err := l.releaseRecords(ctx, it.req, it.deleted); err != nil {
+		if err := l.release(ctx, it.req, it.lost, it.deleted); err != nil {
 			return err
 		}
 	}

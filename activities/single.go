@@ -116,7 +116,7 @@ func (l *Lane) syncOne(ctx context.Context, req messages.LaneRequest, snap custo
 		}
 		return messages.LaneResult{}, 0, err
 	}
-	if err := l.releaseRecords(ctx, req, w.deleted); err != nil {
+	if err := l.release(ctx, req, bindOf(req, snap, d).Release, w.deleted); err != nil {
 		return messages.LaneResult{}, w.writes, err
 	}
 	res.WritePressure, _ = l.pressure(ctx)

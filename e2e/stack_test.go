@@ -37,6 +37,9 @@ type stack struct {
 	// Clients as a real user would use them: XML-RPC into Odoo, REST into Dotdigital.
 	OC  *odoo.Client
 	DDC *dotdigital.Client
+
+	cfg    *config.Config
+	logger *slog.Logger
 }
 
 type stackOptions struct {
@@ -45,6 +48,12 @@ type stackOptions struct {
 	configure   func(*config.Config)
 	// webhooks: the Odoo emulator posts automation webhooks to the worker.
 	webhooks bool
+	// persistent: the embedded Temporal server keeps its state in a SQLite
+	// file, so that restart brings the same deployment back.
+	persistent bool
+	// seed runs before the service starts (Odoo data that exists when a
+	// deployment begins: the initial load sees it).
+	seed func(s *stack)
 }
 
 func testLogger() *slog.Logger {
@@ -89,6 +98,9 @@ func startStack(t *testing.T, opts stackOptions) *stack {
 	cfg.Dotdigital.APIUser, cfg.Dotdigital.APIPassword = "demo@apiconnector.com", "demo"
 	cfg.Dotdigital.Endpoint = ""
 	cfg.Temporal.DataDir, cfg.Temporal.FrontendPort, cfg.Temporal.UIPort = "", 0, -1
+	if opts.persistent {
+		cfg.Temporal.DataDir = t.TempDir()
+	}
 	cfg.HTTPAddr = httpAddr
 	cfg.Sync.PollInterval = 200 * time.Millisecond
 	cfg.Sync.Debounce = 200 * time.Millisecond
@@ -98,17 +110,36 @@ func startStack(t *testing.T, opts stackOptions) *stack {
 	if opts.configure != nil {
 		opts.configure(cfg)
 	}
-	// Region discovery through account-info on the emulator (as on r1).
-	discovery := s.DD.URL()
-	s.App, err = startApp(ctx, cfg, logger, discovery)
-	require.NoError(t, err)
-	t.Cleanup(func() { s.App.Stop(context.Background()) })
-
 	s.OC, err = odoo.New(odoo.Config{URL: s.Odoo.URL(), DB: "odoo", Login: "admin", APIKey: "admin"})
 	require.NoError(t, err)
 	s.DDC, err = dotdigital.New(dotdigital.Config{APIUser: "demo@apiconnector.com", APIPassword: "demo", Endpoint: s.DD.URL()})
 	require.NoError(t, err)
+	if opts.seed != nil {
+		opts.seed(s)
+	}
+	s.cfg, s.logger = cfg, logger
+	s.startService()
 	return s
+}
+
+// startService starts the service (workers and, without a Temporal
+// address, the embedded server) on the stack's configuration.
+func (s *stack) startService() {
+	s.t.Helper()
+	// Region discovery through account-info on the emulator (as on r1).
+	a, err := startApp(s.ctx, s.cfg, s.logger, s.DD.URL())
+	require.NoError(s.t, err)
+	s.App = a
+	s.t.Cleanup(func() { a.Stop(context.Background()) })
+}
+
+// restart stops the service, the embedded Temporal server with it, and
+// starts both again on the same data (a persistent stack).
+func (s *stack) restart() {
+	s.t.Helper()
+	require.NotEmpty(s.t, s.cfg.Temporal.DataDir, "restart needs a persistent stack")
+	s.App.Stop(context.Background())
+	s.startService()
 }
 
 func startApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, discovery string) (*app.App, error) {
