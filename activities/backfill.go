@@ -102,7 +102,7 @@ func (l *Lane) BackfillPage(ctx context.Context, req backfill.PageRequest) (back
 			res.Failures = append(res.Failures, *it.failure)
 		}
 	}
-	l.logger.Info("backfill page done", "afterId", req.AfterID, "upToId", req.UpToID, "partners", res.Partners,
+	l.logger.Info("backfill page done", "afterId", req.AfterID, "upToId", req.UpToID, "partners", res.Partners, "resynced", res.Resynced,
 		"customers", res.Customers, "orders", res.OrdersImported, "failures", len(res.Failures),
 		"read", time.Duration(res.ReadSeconds*float64(time.Second)).Round(time.Millisecond),
 		"contacts", time.Duration(res.ContactSeconds*float64(time.Second)).Round(time.Millisecond),
