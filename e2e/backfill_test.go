@@ -311,8 +311,8 @@ func (r *backfillRig) wait(run client.WorkflowRun, timeout time.Duration) backfi
 
 // odooTruth is what Odoo says each customer should be, computed here from
 // raw XML-RPC reads, independently of the sync's code: the key of every
-// partner that is a customer (valid email; not a company's own partner nor
-// an internal user), its partner ids, its confirmed order count and the ids
+// partner that is a customer (valid email; active; not a company's own
+// partner nor an internal user), its partner ids, its confirmed order count and the ids
 // of its orders that have an Insight record (confirmed or cancelled).
 type odooTruth struct {
 	partners  int
@@ -342,14 +342,16 @@ func (r *backfillRig) truth() odooTruth {
 	out := odooTruth{customers: map[string]*truthCustomer{}}
 	keyOf := map[int64]string{}
 	require.NoError(r.t, r.oc.ScanIDs(r.ctx, "res.partner", nil, 0, 20000, func(ids []int64) error {
-		recs, err := r.oc.Read(r.ctx, "res.partner", ids, []string{"email", "email_normalized"})
+		recs, err := r.oc.Read(r.ctx, "res.partner", ids, []string{"email", "email_normalized", "active"})
 		if err != nil {
 			return err
 		}
 		for _, rec := range recs {
 			out.partners++
 			k, _ := identity.Key(rec.String("email_normalized"), rec.String("email"))
-			if k == "" || notCustomers[rec.ID()] {
+			// Archived partners leave their customer, and their orders
+			// with them (BRIEF: identity rules).
+			if k == "" || notCustomers[rec.ID()] || !rec.Bool("active") {
 				continue
 			}
 			c := out.customers[k]
