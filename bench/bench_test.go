@@ -28,7 +28,7 @@ func TestSmoke(t *testing.T) {
 		t.Skip("starts the service several times")
 	}
 	opts, err := parseFlags([]string{"--scenario", "all", "--json", "", "--customers", "300",
-		"--steady-duration", "3s", "--steady-rate", "3", "--steady-customers", "100", "--steady-variants", "webhooks", "--poll-interval", "1s", "--debounce", "500ms",
+		"--steady-duration", "3s", "--steady-rate", "3", "--steady-customers", "100", "--steady-variants", "webhooks", "--steady-idle", "5s", "--steady-later", "9", "--poll-interval", "1s", "--debounce", "500ms",
 		"--peak-duration", "2s", "--peak-profiles", "10", "--peak-edits", "2", "--peak-window", "2s", "--peak-limit-low", "20", "--peak-limit-medium", "10",
 		"--memory-duration", "2s", "--ceiling-changes", "40", "--import-delay", "100ms"}, os.Stderr)
 	if err != nil {

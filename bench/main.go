@@ -58,6 +58,8 @@ type options struct {
 	debounce       time.Duration
 	steadyLimits   tierLimits
 	steadyVariants []string
+	steadyIdle     time.Duration
+	steadyLater    int
 
 	// peak
 	peakDuration time.Duration
@@ -139,6 +141,8 @@ Flags:`)
 	fs.IntVar(&o.steadyBase, "steady-customers", 2000, "steady: existing (seeded) customers the shop also acts on")
 	fs.DurationVar(&o.pollInterval, "poll-interval", 5*time.Second, "SYNC_POLL_INTERVAL of the service (its default)")
 	fs.DurationVar(&o.debounce, "debounce", 2*time.Second, "SYNC_DEBOUNCE of the service (its default)")
+	fs.DurationVar(&o.steadyIdle, "steady-idle", 20*time.Second, "steady: SYNC_IDLE_TIMEOUT of the service, short so that the later phase meets idle customers")
+	fs.IntVar(&o.steadyLater, "steady-later", 45, "steady: changes made after every customer went idle (email changes, merges, archives, cancellations, tags); 0 skips the later phase")
 	variants := fs.String("steady-variants", "webhooks,polling", "steady: which runs: webhooks (Odoo webhooks poke the poller) and/or polling (polling alone)")
 	steadyLimits := fs.String("steady-limits", "low=150,medium=900,high=60000", "steady: Dotdigital calls per minute per tier")
 

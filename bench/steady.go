@@ -95,11 +95,11 @@ func steadyRun(ctx context.Context, e *env, webhooks bool) *ScenarioResult {
 	res := newResult(name)
 	res.Params = map[string]any{"webhooks": webhooks, "rate": o.steadyRate, "duration": o.steadyDuration.String(), "existingCustomers": o.steadyBase,
 		"pollInterval": o.pollInterval.String(), "debounce": o.debounce.String(), "limitsPerMinute": map[string]int{"low": o.steadyLimits.low, "medium": o.steadyLimits.medium, "high": o.steadyLimits.high},
-		"odooVersion": o.odooVersion}
+		"odooVersion": o.odooVersion, "idleTimeout": o.steadyIdle.String(), "laterChanges": o.steadyLater}
 	s, err := startStack(ctx, e, stackOptions{name: "steady", webhooks: webhooks, seedCustomers: o.steadyBase,
 		dd: ddemu.Options{Window: time.Minute, Limits: map[ddemu.Tier]int{ddemu.TierLow: o.steadyLimits.low, ddemu.TierMedium: o.steadyLimits.medium, ddemu.TierHigh: o.steadyLimits.high}},
 		configure: func(c *config.Config) {
-			c.Sync.PollInterval, c.Sync.Debounce = o.pollInterval, o.debounce
+			c.Sync.PollInterval, c.Sync.Debounce, c.Sync.IdleTimeout = o.pollInterval, o.debounce, o.steadyIdle
 			if !webhooks {
 				c.Sync.WebhookSecret = ""
 			}
@@ -134,7 +134,11 @@ func steadyRun(ctx context.Context, e *env, webhooks bool) *ScenarioResult {
 	if err := waitQuiet(ctx, s.App.Client, s.Cfg.Temporal.Namespace, s.Cfg.Dotdigital.LaneShards, p.tf.lastChange(), 3*time.Minute); err != nil {
 		res.fail("%v", err)
 	}
-	res.add(countMetric("blocked customers", blockedCustomers(ctx, s.App.Client, s.Cfg.Temporal.Namespace), "customers parked on a rejection"))
+	blocked := blockedCustomers(ctx, s.App.Client, s.Cfg.Temporal.Namespace)
+	res.add(countMetric("blocked customers", blocked, "customers parked on a rejection"))
+	if o.steadyLater > 0 && ctx.Err() == nil {
+		laterRun(ctx, e, s, p, res, blocked)
+	}
 	sum, verr := verifyStack(ctx, s)
 	applyVerification(res, sum, verr)
 	return res
@@ -164,4 +168,38 @@ func addCallMetrics(res *ScenarioResult, before, after ddemu.Stats, harness int6
 		}
 	}
 	res.Details["dotdigitalRoutes"] = routes
+}
+
+// laterRun is the steady scenario's later phase (see laterPhase): its lags,
+// its cost in Dotdigital calls, and the contacts it must leave behind.
+func laterRun(ctx context.Context, e *env, s *stack, p *shopPhase, res *ScenarioResult, blockedBefore int64) {
+	before, hBefore := s.ddStats()
+	lp, err := runLater(ctx, e, p, e.opts.steadyIdle, e.opts.steadyLater, 1, 2*time.Minute)
+	if err != nil {
+		res.fail("later phase: %v", err)
+		return
+	}
+	if err := waitQuiet(ctx, s.App.Client, s.Cfg.Temporal.Namespace, s.Cfg.Dotdigital.LaneShards, p.tf.lastChange(), 3*time.Minute); err != nil {
+		res.fail("later phase: %v", err)
+	}
+	after, hAfter := s.ddStats()
+	changes := 0
+	for _, n := range lp.actions {
+		changes += n
+	}
+	calls := after.Calls - before.Calls - (hAfter - hBefore)
+	res.add(infoMetric("later: changes after idle", float64(changes), "count", fmt.Sprint(changes), fmt.Sprintf("%v, every customer idle > %s", lp.actions, e.opts.steadyIdle)))
+	res.add(infoMetric("later: Dotdigital calls per change", float64(calls)/float64(max(changes, 1)), "ratio",
+		fmt.Sprintf("%.2f", float64(calls)/float64(max(changes, 1))), fmt.Sprintf("%d calls (harness reads excluded); reads of the truth included", calls)))
+	for _, k := range []changeKind{kindCancel, kindStatus} {
+		if l := lp.tr.lags(k); len(l) > 0 {
+			res.add(durMetric("later: "+string(k)+" lag p95", percentile(l, .95), 0, fmt.Sprintf("%d samples", len(l))))
+		}
+	}
+	lost := int64(len(lp.lost))
+	res.add(Metric{Name: "later: changes not acknowledged", Value: float64(lost), Unit: "count", Display: fmt.Sprint(lost),
+		Target: "0", Pass: check(lost == 0), Note: fmt.Sprintf("of %d tracked", len(lp.tr.all))})
+	orphans := blockedCustomers(ctx, s.App.Client, s.Cfg.Temporal.Namespace) - blockedBefore
+	res.add(Metric{Name: "later: contacts left behind", Value: float64(orphans), Unit: "count", Display: fmt.Sprint(orphans),
+		Target: fmt.Sprint(lp.orphans), Pass: check(orphans == int64(lp.orphans)), Note: "merged away or archived: emptied, kept, reported as orphan_contact"})
 }
