@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/lag"
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/names"
 )
 
 // SendAlert logs a lag alert, counts it (sync_lag_alerts{group,kind}) and
@@ -33,18 +34,18 @@ func (o *Ops) SendAlert(ctx context.Context, a lag.Alert) error {
 	}
 	body, err := lag.SlackBody(a)
 	if err != nil {
-		return temporal.NewNonRetryableApplicationError("encode alert: "+err.Error(), ErrTypeNonRetryable, nil)
+		return temporal.NewNonRetryableApplicationError("encode alert: "+err.Error(), names.ErrNonRetryable, nil)
 	}
 	pctx, cancel := context.WithTimeout(ctx, alertTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(pctx, http.MethodPost, o.webhook, bytes.NewReader(body))
 	if err != nil {
-		return temporal.NewNonRetryableApplicationError("alert webhook: invalid URL", ErrTypeNonRetryable, nil)
+		return temporal.NewNonRetryableApplicationError("alert webhook: invalid URL", names.ErrNonRetryable, nil)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := o.http.Do(req)
 	if err != nil {
-		return temporal.NewApplicationError("alert webhook: "+webhookError(err), ErrTypeTransient)
+		return temporal.NewApplicationError("alert webhook: "+webhookError(err), names.ErrTransient)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -57,9 +58,9 @@ func (o *Ops) SendAlert(ctx context.Context, a lag.Alert) error {
 		if d, ok := webhookRetryAfter(resp.Header.Get("Retry-After")); ok {
 			opts.NextRetryDelay = d
 		}
-		return temporal.NewApplicationErrorWithOptions("alert webhook answered "+status, ErrTypeTransient, opts)
+		return temporal.NewApplicationErrorWithOptions("alert webhook answered "+status, names.ErrTransient, opts)
 	}
-	return temporal.NewNonRetryableApplicationError("alert webhook answered "+status+" (check SYNC_ALERT_WEBHOOK_URL)", ErrTypeNonRetryable, nil)
+	return temporal.NewNonRetryableApplicationError("alert webhook answered "+status+" (check SYNC_ALERT_WEBHOOK_URL)", names.ErrNonRetryable, nil)
 }
 
 func (o *Ops) logAlert(ctx context.Context, a lag.Alert) {

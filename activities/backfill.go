@@ -241,7 +241,7 @@ func (w *fillWriter) orders(ctx context.Context, items []*fillItem) error {
 func (w *fillWriter) importChunk(ctx context.Context, chunk []fillRecord) error {
 	l := w.lane
 	for attempt := 0; len(chunk) > 0; attempt++ {
-		imp := dotdigital.InsightImport{CollectionName: OrdersCollection, Scope: "contact", Type: "orders",
+		imp := dotdigital.InsightImport{CollectionName: customer.OrdersCollection, Scope: "contact", Type: "orders",
 			Records: make([]dotdigital.InsightRecord, len(chunk))}
 		for i, o := range chunk {
 			imp.Records[i] = dotdigital.InsightRecord{Key: o.r.Key, Email: o.it.key, JSON: o.r.JSON}

@@ -227,7 +227,7 @@ func TestBackfillPagesWriteEveryCustomerOnceWithTheLiveSyncsRecords(t *testing.T
 	}
 	require.Len(t, byEmail, len(want)-1, "every customer but the refused one")
 	records := map[string]map[string]json.RawMessage{}
-	for r, err := range s.ddc.AllCollectionRecords(s.ctx, OrdersCollection, 5000) {
+	for r, err := range s.ddc.AllCollectionRecords(s.ctx, customer.OrdersCollection, 5000) {
 		require.NoError(t, err)
 		owner := contacts[r.OwnerContactID].Email
 		if records[owner] == nil {

@@ -135,7 +135,7 @@ func (l *Lane) importOrders(ctx context.Context, items []*bulkItem) error {
 		chunk := records[start:min(start+l.orders, len(records))]
 		pendingChunk := chunk
 		for attempt := 0; attempt < 3 && len(pendingChunk) > 0; attempt++ {
-			imp := dotdigital.InsightImport{CollectionName: OrdersCollection, Scope: "contact", Type: "orders"}
+			imp := dotdigital.InsightImport{CollectionName: customer.OrdersCollection, Scope: "contact", Type: "orders"}
 			for _, o := range pendingChunk {
 				imp.Records = append(imp.Records, dotdigital.InsightRecord{Key: o.r.Key, Email: o.it.desired.Key, JSON: o.r.JSON})
 			}

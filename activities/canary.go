@@ -204,7 +204,7 @@ func (c *canaryCheck) check(ctx context.Context, o canaryOrder) (canaryMiss, boo
 	if err := l.pace.wait(ctx, ""); err != nil {
 		return canaryMiss{}, false, err
 	}
-	rec, err := l.dd.GetContactRecord(ctx, OrdersCollection, o.key, want.Key)
+	rec, err := l.dd.GetContactRecord(ctx, customer.OrdersCollection, o.key, want.Key)
 	switch {
 	case dotdigital.IsContactNotFound(err):
 		return canaryMiss{reason: "contact missing", age: orderAge}, true, nil

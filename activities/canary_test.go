@@ -51,7 +51,7 @@ func newCanaryStack(t *testing.T) *canaryStack {
 		Mapping: customer.Settings{Currency: "EUR", CurrencyRates: map[string]float64{"EUR": 1, "USD": 0.92, "GBP": 1.17, "CHF": 1.05}}})
 	_, err = dd.EnsureDataFields(s.ctx, dataFields())
 	require.NoError(t, err)
-	_, err = dd.CreateCollection(s.ctx, OrdersCollection, "contact", "orders")
+	_, err = dd.CreateCollection(s.ctx, customer.OrdersCollection, "contact", "orders")
 	require.NoError(t, err)
 	return s
 }
@@ -95,7 +95,7 @@ func (s *canaryStack) synced(email string) customer.Desired {
 	_, _, err = s.dd.UpsertContact(s.ctx, email, dotdigital.ContactUpdate{DataFields: d.Fields})
 	require.NoError(s.t, err)
 	for _, r := range d.Orders {
-		_, err := s.dd.PutOrderRecord(s.ctx, OrdersCollection, email, r.Key, r.JSON)
+		_, err := s.dd.PutOrderRecord(s.ctx, customer.OrdersCollection, email, r.Key, r.JSON)
 		require.NoError(s.t, err)
 	}
 	return d
@@ -126,7 +126,7 @@ func TestCanary(t *testing.T) {
 
 	// the Insight record is gone
 	key := customer.RecordKey(orderID)
-	require.NoError(t, s.dd.DeleteContactRecord(s.ctx, OrdersCollection, email, key))
+	require.NoError(t, s.dd.DeleteContactRecord(s.ctx, customer.OrdersCollection, email, key))
 	got = s.canary(time.Minute)
 	assert.Equal(t, 1, got.Checked)
 	assert.Equal(t, 1, got.Misses)
@@ -140,12 +140,12 @@ func TestCanary(t *testing.T) {
 		wrong[k] = v
 	}
 	wrong["orderTotal"] = 1.23
-	_, err := s.dd.PutOrderRecord(s.ctx, OrdersCollection, email, key, wrong)
+	_, err := s.dd.PutOrderRecord(s.ctx, customer.OrdersCollection, email, key, wrong)
 	require.NoError(t, err)
 	assert.Equal(t, "Insight record orderTotal differs", s.canary(time.Minute).MissReason)
 
 	// the record is right, the contact's purchase fields are not
-	_, err = s.dd.PutOrderRecord(s.ctx, OrdersCollection, email, key, d.Orders[key].JSON)
+	_, err = s.dd.PutOrderRecord(s.ctx, customer.OrdersCollection, email, key, d.Orders[key].JSON)
 	require.NoError(t, err)
 	_, _, err = s.dd.UpsertContact(s.ctx, email, dotdigital.ContactUpdate{DataFields: map[string]any{customer.FieldTotalSpent: 0.5}})
 	require.NoError(t, err)

@@ -46,6 +46,3 @@ type Deps struct {
 	// IndexShards is the number of partner index shards.
 	IndexShards int
 }
-
-// OrdersCollection is the Insight collection of orders (contact scope).
-const OrdersCollection = "Orders"

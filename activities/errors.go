@@ -8,16 +8,7 @@ import (
 
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/clients/dotdigital"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/clients/odoo"
-)
-
-// Temporal error types raised by activities; workflows list the
-// non-retryable ones in NonRetryableErrorTypes.
-const (
-	ErrTypeRateLimited    = "RateLimited"
-	ErrTypeTransient      = "Transient"
-	ErrTypeOdooAuth       = "OdooAuth"
-	ErrTypeDotdigitalAuth = "DotdigitalAuth"
-	ErrTypeNonRetryable   = "NonRetryable"
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/names"
 )
 
 // temporalError turns a client error into a Temporal application error with
@@ -32,17 +23,17 @@ func temporalError(op string, err error) error {
 	}
 	msg := op + ": " + err.Error()
 	if d, ok := dotdigital.RetryAfter(err); ok && dotdigital.IsRateLimited(err) {
-		return temporal.NewApplicationErrorWithOptions(msg, ErrTypeRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: d, Cause: err})
+		return temporal.NewApplicationErrorWithOptions(msg, names.ErrRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: d, Cause: err})
 	}
 	switch {
 	case odoo.ClassOf(err) == odoo.ClassAuth:
-		return temporal.NewApplicationErrorWithOptions(msg, ErrTypeOdooAuth, temporal.ApplicationErrorOptions{NonRetryable: true})
+		return temporal.NewApplicationErrorWithOptions(msg, names.ErrOdooAuth, temporal.ApplicationErrorOptions{NonRetryable: true})
 	case dotdigital.IsAuth(err):
-		return temporal.NewApplicationErrorWithOptions(msg, ErrTypeDotdigitalAuth, temporal.ApplicationErrorOptions{NonRetryable: true})
+		return temporal.NewApplicationErrorWithOptions(msg, names.ErrDotdigitalAuth, temporal.ApplicationErrorOptions{NonRetryable: true})
 	case retryable(err):
-		return temporal.NewApplicationErrorWithOptions(msg, ErrTypeTransient, temporal.ApplicationErrorOptions{Cause: err})
+		return temporal.NewApplicationErrorWithOptions(msg, names.ErrTransient, temporal.ApplicationErrorOptions{Cause: err})
 	}
-	return temporal.NewApplicationErrorWithOptions(msg, ErrTypeNonRetryable, temporal.ApplicationErrorOptions{NonRetryable: true})
+	return temporal.NewApplicationErrorWithOptions(msg, names.ErrNonRetryable, temporal.ApplicationErrorOptions{NonRetryable: true})
 }
 
 // retryable reports whether a client error is worth retrying.

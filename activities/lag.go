@@ -153,7 +153,7 @@ func (o *Ops) list(ctx context.Context, query string, each func(attrs map[string
 			Namespace: o.namespace, Query: query, NextPageToken: token, PageSize: visibilityPageSize,
 		})
 		if err != nil {
-			return temporal.NewApplicationErrorWithOptions("visibility query: "+err.Error(), ErrTypeTransient, temporal.ApplicationErrorOptions{})
+			return temporal.NewApplicationErrorWithOptions("visibility query: "+err.Error(), names.ErrTransient, temporal.ApplicationErrorOptions{})
 		}
 		for _, e := range resp.GetExecutions() {
 			if !each(e.GetSearchAttributes().GetIndexedFields(), e.GetExecution().GetWorkflowId()) {
@@ -186,7 +186,7 @@ type laneView struct {
 // change counts towards the backlog age of its class.
 func (o *Ops) measureLanes(ctx context.Context, m *lag.Measurement, shards int) {
 	for i := 0; i < shards; i++ {
-		id := names.LaneWorkflowIDPrefix + strconv.Itoa(i)
+		id := names.LaneWorkflowID(i)
 		var v laneView
 		if err := o.query(ctx, id, string(names.QueryLane), &v); err != nil {
 			if !isNotFound(err) { // a shard that never started has nothing queued

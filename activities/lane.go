@@ -80,7 +80,7 @@ func (l *Lane) EnsureSchema(ctx context.Context) error {
 	if _, err := l.listIDs(ctx, l.allLists()); err != nil {
 		return err
 	}
-	if _, err := l.dd.CreateCollection(ctx, OrdersCollection, "contact", "orders"); err != nil {
+	if _, err := l.dd.CreateCollection(ctx, customer.OrdersCollection, "contact", "orders"); err != nil {
 		return temporalError("ensure Insight collection", err)
 	}
 	return nil

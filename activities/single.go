@@ -149,7 +149,7 @@ func (l *Lane) adopt(ctx context.Context, email string) (customer.Snapshot, erro
 
 // records reads the Insight order records of a contact.
 func (l *Lane) records(ctx context.Context, email string) (map[string]json.RawMessage, error) {
-	recs, err := l.dd.ListContactRecords(ctx, OrdersCollection, email)
+	recs, err := l.dd.ListContactRecords(ctx, customer.OrdersCollection, email)
 	if err != nil && !dotdigital.IsNotFound(err) {
 		return nil, temporalError("read Insight records", err)
 	}

@@ -163,7 +163,7 @@ func (w *writer) deleteOrders(ctx context.Context, keys []string) error {
 		if err != nil {
 			return err
 		}
-		err = l.dd.DeleteContactRecord(ctx, OrdersCollection, w.snap.Email, key)
+		err = l.dd.DeleteContactRecord(ctx, customer.OrdersCollection, w.snap.Email, key)
 		release()
 		if err != nil && !dotdigital.IsNotFound(err) {
 			return temporalError("delete order record", err)
@@ -196,7 +196,7 @@ func (w *writer) putOrder(ctx context.Context, r customer.Record) error {
 		if err != nil {
 			return err
 		}
-		_, err = l.dd.PutOrderRecord(ctx, OrdersCollection, w.desired.Key, r.Key, r.JSON)
+		_, err = l.dd.PutOrderRecord(ctx, customer.OrdersCollection, w.desired.Key, r.Key, r.JSON)
 		release()
 		switch {
 		case err == nil:
@@ -205,7 +205,7 @@ func (w *writer) putOrder(ctx context.Context, r customer.Record) error {
 			w.snap = w.snap.WithOrder(r.Key, r.Hash)
 			return nil
 		case attempt == 0 && dotdigital.IsCollectionNotFound(err):
-			if _, err := l.dd.CreateCollection(ctx, OrdersCollection, "contact", "orders"); err != nil {
+			if _, err := l.dd.CreateCollection(ctx, customer.OrdersCollection, "contact", "orders"); err != nil {
 				return err
 			}
 		case attempt == 0 && dotdigital.IsContactNotFound(err):

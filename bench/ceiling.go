@@ -57,7 +57,7 @@ func runCeiling(ctx context.Context, e *env) *ScenarioResult {
 	}
 	// Acknowledgement times are Dotdigital's own: read them once at the end.
 	created := map[string]time.Time{}
-	for r, err := range s.DDC.AllCollectionRecords(ctx, ordersCollection, 5000) {
+	for r, err := range s.DDC.AllCollectionRecords(ctx, customer.OrdersCollection, 5000) {
 		if err != nil {
 			res.fail("list records: %v", err)
 			return res

@@ -23,8 +23,6 @@ const (
 	kindStatus  changeKind = "status"  // a status field (CUSTOMER_TYPE, IS_VIP) holds the new value
 )
 
-const ordersCollection = "Orders"
-
 // change is one Odoo change whose acknowledgement by Dotdigital is awaited.
 type change struct {
 	kind  changeKind
@@ -204,7 +202,7 @@ func pow(b float64, n int) float64 {
 func (t *tracker) check(ctx context.Context, c *change) (time.Time, bool) {
 	switch c.kind {
 	case kindOrder, kindCancel:
-		r, err := t.ddc.GetContactRecord(ctx, ordersCollection, c.key, customer.RecordKey(c.order))
+		r, err := t.ddc.GetContactRecord(ctx, customer.OrdersCollection, c.key, customer.RecordKey(c.order))
 		if err != nil {
 			return time.Time{}, false
 		}

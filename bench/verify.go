@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -190,7 +189,7 @@ func quiet(ctx context.Context, c client.Client, namespace string, shards int, l
 		return false, fmt.Sprintf("%d customers with pending work", n.GetCount())
 	}
 	for i := 0; i < shards; i++ {
-		v, err := c.QueryWorkflow(qctx, names.LaneWorkflowIDPrefix+strconv.Itoa(i), "", string(names.QueryLane))
+		v, err := c.QueryWorkflow(qctx, names.LaneWorkflowID(i), "", string(names.QueryLane))
 		if err != nil {
 			return false, "lane: " + err.Error()
 		}

@@ -76,7 +76,7 @@ func (f *fakeOdoo) page(ctx context.Context, req backfill.PageRequest) (backfill
 	f.queues["page"], f.heartbeat["page"] = activity.GetInfo(ctx).TaskQueue, activity.GetInfo(ctx).HeartbeatTimeout
 	if f.failFirst[req.UpToID] && f.attempts[req.UpToID] == 1 {
 		f.mu.Unlock()
-		return backfill.PageResult{}, temporal.NewNonRetryableApplicationError("odoo says no", activities.ErrTypeOdooAuth, nil)
+		return backfill.PageResult{}, temporal.NewNonRetryableApplicationError("odoo says no", names.ErrOdooAuth, nil)
 	}
 	f.mu.Unlock()
 	res := backfill.PageResult{AfterID: req.AfterID, UpToID: req.UpToID}

@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"sort"
-	"strconv"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -23,7 +22,7 @@ func LaneID(customerID string, shards int) string {
 		h ^= uint32(customerID[i])
 		h *= 16777619
 	}
-	return names.LaneWorkflowIDPrefix + strconv.Itoa(int(h%uint32(shards)))
+	return names.LaneWorkflowID(int(h % uint32(shards)))
 }
 
 type customerRun struct {
@@ -369,7 +368,7 @@ func (r *customerRun) lanePressured(ctx workflow.Context) bool {
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{ScheduleToCloseTimeout: 5 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1}})
 	var pressured bool
-	if err := workflow.ExecuteLocalActivity(lctx, "LanePressure").Get(ctx, &pressured); err != nil {
+	if err := workflow.ExecuteLocalActivity(lctx, names.ActivityLanePressure).Get(ctx, &pressured); err != nil {
 		return false
 	}
 	return pressured

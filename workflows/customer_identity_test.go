@@ -131,7 +131,7 @@ func TestSlowDirectWriteIsNotResubmitted(t *testing.T) {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(Customer, workflowOptions(names.WorkflowCustomer))
-	env.RegisterActivityWithOptions(func(context.Context) (bool, error) { return false, nil }, activity.RegisterOptions{Name: "LanePressure"})
+	env.RegisterActivityWithOptions(func(context.Context) (bool, error) { return false, nil }, activity.RegisterOptions{Name: names.ActivityLanePressure})
 	env.RegisterActivity(&activities.Lane{})
 	calls := 0
 	env.OnActivity(laneActivities.WriteCustomer, mock.Anything, mock.Anything).Return(

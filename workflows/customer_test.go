@@ -43,7 +43,7 @@ func newCustomerHarness(t *testing.T) *customerHarness {
 	var suite testsuite.WorkflowTestSuite
 	h := &customerHarness{t: t, env: suite.NewTestWorkflowEnvironment(), pressured: true}
 	h.env.RegisterWorkflowWithOptions(Customer, workflowOptions(names.WorkflowCustomer))
-	h.env.RegisterActivityWithOptions(func(context.Context) (bool, error) { return h.pressured, nil }, activity.RegisterOptions{Name: "LanePressure"})
+	h.env.RegisterActivityWithOptions(func(context.Context) (bool, error) { return h.pressured, nil }, activity.RegisterOptions{Name: names.ActivityLanePressure})
 	h.env.RegisterActivity(&activities.Lane{})
 	h.env.OnActivity(laneActivities.WriteCustomer, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in messages.DirectRequest) (messages.LaneResult, error) {

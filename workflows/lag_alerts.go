@@ -124,7 +124,7 @@ func (a *lagAlerts) sender(ctx workflow.Context) {
 		ScheduleToCloseTimeout: time.Hour,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
-			NonRetryableErrorTypes: nonRetryable,
+			NonRetryableErrorTypes: names.NonRetryableErrors(),
 		},
 	})
 	for {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/activities"
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/lag"
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/names"
 )
 
 // opsActivities is the typed nil receiver of the lag monitor's activities.
@@ -79,7 +80,7 @@ func LagMonitor(ctx workflow.Context, in LagMonitorInput) (lag.Measurement, erro
 		HeartbeatTimeout:       time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 15 * time.Second, MaximumAttempts: 5,
-			NonRetryableErrorTypes: nonRetryable,
+			NonRetryableErrorTypes: names.NonRetryableErrors(),
 		},
 	})
 	canaryOpts := dotdigitalActivityOptions(s, in.canaryBudget(), PriorityStatus)

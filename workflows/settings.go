@@ -9,6 +9,8 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/names"
 )
 
 // Settings reach every workflow through its input, because workflow code
@@ -59,13 +61,13 @@ func (s Settings) WithDefaults() Settings {
 		}
 	}
 	if s.WorkflowQueue == "" {
-		s.WorkflowQueue = "sync-workflows"
+		s.WorkflowQueue = string(names.QueueWorkflows)
 	}
 	if s.DotdigitalQueue == "" {
-		s.DotdigitalQueue = "dotdigital-api"
+		s.DotdigitalQueue = string(names.QueueDotdigital)
 	}
 	if s.OdooQueue == "" {
-		s.OdooQueue = "odoo-api"
+		s.OdooQueue = string(names.QueueOdoo)
 	}
 	def(&s.PollInterval, 5*time.Second)
 	def(&s.Debounce, 2*time.Second)
@@ -92,9 +94,6 @@ const (
 	PriorityBulk    = 5
 )
 
-// Non-retryable error types raised by activities (errors.go in activities).
-var nonRetryable = []string{"NonRetryable", "Blocked", "OdooAuth", "DotdigitalAuth", "InvalidInput"}
-
 func odooActivityOptions(s Settings, timeout time.Duration) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		TaskQueue:           s.OdooQueue,
@@ -102,7 +101,7 @@ func odooActivityOptions(s Settings, timeout time.Duration) workflow.ActivityOpt
 		HeartbeatTimeout:    time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
-			NonRetryableErrorTypes: nonRetryable,
+			NonRetryableErrorTypes: names.NonRetryableErrors(),
 		},
 	}
 }
@@ -118,7 +117,7 @@ func dotdigitalActivityOptions(s Settings, timeout time.Duration, priority int) 
 		Priority:               temporal.Priority{PriorityKey: priority},
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 2 * time.Minute,
-			NonRetryableErrorTypes: nonRetryable,
+			NonRetryableErrorTypes: names.NonRetryableErrors(),
 		},
 	}
 }

@@ -11,11 +11,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
@@ -193,7 +192,7 @@ func (a *App) startWorkers() error {
 		PartnerIndexInput: func(shard int) any { return workflows.PartnerIndexInput{Shard: shard, Settings: a.Settings} },
 		IndexShards:       a.Settings.IndexShards,
 		LaneInput: func(laneID string) any {
-			shard, _ := strconv.Atoi(strings.TrimPrefix(laneID, names.LaneWorkflowIDPrefix))
+			shard, _ := names.LaneShardOf(laneID)
 			return workflows.LaneInput{Shard: shard, Settings: a.Settings}
 		},
 	}
@@ -203,7 +202,7 @@ func (a *App) startWorkers() error {
 		MaxConcurrentWorkflowTaskPollers: 8, MaxConcurrentActivityTaskPollers: 4})
 	workflows.Register(wf)
 	wf.RegisterActivity(activities.NewRouter(deps))
-	wf.RegisterActivity(activities.NewProbe(deps))
+	wf.RegisterActivityWithOptions(activities.NewProbe(deps).LanePressure, activity.RegisterOptions{Name: names.ActivityLanePressure})
 	wf.RegisterActivity(activities.NewOps(deps, activities.OpsOptions{AlertWebhook: cfg.Lag.AlertWebhook,
 		AlertsInput: func() any { return workflows.LagAlertsInput{Settings: a.Settings} }}))
 	dd := worker.New(a.Client, cfg.Temporal.Queues.Dotdigital, worker.Options{

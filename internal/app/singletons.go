@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -32,7 +31,7 @@ func StartSingletons(ctx context.Context, c client.Client, s workflows.Settings,
 		return err
 	}
 	for i := 0; i < s.LaneShards; i++ {
-		if err := start(names.LaneWorkflowIDPrefix+strconv.Itoa(i), names.WorkflowLane, workflows.LaneInput{Shard: i, Settings: s}); err != nil {
+		if err := start(names.LaneWorkflowID(i), names.WorkflowLane, workflows.LaneInput{Shard: i, Settings: s}); err != nil {
 			return err
 		}
 	}

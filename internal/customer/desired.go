@@ -19,7 +19,10 @@ const maxText = 255
 // maxRecordText keeps Insight string values under the 1000-character limit.
 const maxRecordText = 1000
 
-// Record is one Insight record (collection "Orders", contact scope).
+// OrdersCollection is the contact-scoped Insight collection of orders.
+const OrdersCollection = "Orders"
+
+// Record is one Insight record (collection OrdersCollection, contact scope).
 type Record struct {
 	Key  string         `json:"key"`
 	JSON map[string]any `json:"json"`

@@ -115,7 +115,7 @@ func (d *Demo) statusLine(ctx context.Context, a *app.App, s *shop.Shop) {
 		backlog, orders := 0, 0
 		for i := 0; i < a.Settings.LaneShards; i++ {
 			var ls workflows.LaneStatus
-			if v, err := a.Client.QueryWorkflow(ctx, names.LaneWorkflowIDPrefix+strconv.Itoa(i), "", string(names.QueryLane)); err == nil && v.Get(&ls) == nil {
+			if v, err := a.Client.QueryWorkflow(ctx, names.LaneWorkflowID(i), "", string(names.QueryLane)); err == nil && v.Get(&ls) == nil {
 				for c, n := range ls.PendingByClass {
 					backlog += n
 					if c == "order" {

@@ -6,6 +6,7 @@ package names
 
 import (
 	"strconv"
+	"strings"
 
 	"go.temporal.io/sdk/temporal"
 )
@@ -91,6 +92,25 @@ const (
 	WorkflowPartnerIndex = "PartnerIndex"
 )
 
+// Error types of activity failures (temporal.ApplicationError types), which
+// retry policies match.
+const (
+	ErrRateLimited    = "RateLimited"
+	ErrTransient      = "Transient"
+	ErrOdooAuth       = "OdooAuth"
+	ErrDotdigitalAuth = "DotdigitalAuth"
+	ErrNonRetryable   = "NonRetryable"
+)
+
+// NonRetryableErrors are the error types no retry can fix, for
+// RetryPolicy.NonRetryableErrorTypes.
+func NonRetryableErrors() []string { return []string{ErrNonRetryable, ErrOdooAuth, ErrDotdigitalAuth} }
+
+// ActivityLanePressure is the local activity (activities.Probe) a customer
+// asks whether to write directly or through the lane; called by name, since
+// the probe holds the worker's pacer.
+const ActivityLanePressure = "LanePressure"
+
 // Fixed workflow and schedule IDs of singletons.
 const (
 	PollerWorkflowID     = "odoo-change-poller"
@@ -104,6 +124,12 @@ const (
 	// PartnerIndexWorkflowIDPrefix + shard number is a partner index shard.
 	PartnerIndexWorkflowIDPrefix = "partner-index-"
 )
+
+// LaneWorkflowID is the workflow ID of a lane shard.
+func LaneWorkflowID(shard int) string { return LaneWorkflowIDPrefix + strconv.Itoa(shard) }
+
+// LaneShardOf parses a lane shard's workflow ID (ok false for other IDs).
+func LaneShardOf(workflowID string) (int, bool) { return shardOf(LaneWorkflowIDPrefix, workflowID) }
 
 // PartnerIndexShard is the shard of the partner index that holds a partner.
 func PartnerIndexShard(partnerID int64, shards int) int {
@@ -120,10 +146,16 @@ func PartnerIndexWorkflowID(shard int) string {
 
 // PartnerIndexShardOf parses a shard's workflow ID (ok false for other IDs).
 func PartnerIndexShardOf(workflowID string) (int, bool) {
-	if len(workflowID) <= len(PartnerIndexWorkflowIDPrefix) || workflowID[:len(PartnerIndexWorkflowIDPrefix)] != PartnerIndexWorkflowIDPrefix {
+	return shardOf(PartnerIndexWorkflowIDPrefix, workflowID)
+}
+
+// shardOf parses prefix + shard number.
+func shardOf(prefix, workflowID string) (int, bool) {
+	rest, ok := strings.CutPrefix(workflowID, prefix)
+	if !ok || rest == "" {
 		return 0, false
 	}
-	n, err := strconv.Atoi(workflowID[len(PartnerIndexWorkflowIDPrefix):])
+	n, err := strconv.Atoi(rest)
 	return n, err == nil && n >= 0
 }
 

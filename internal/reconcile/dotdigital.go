@@ -12,9 +12,6 @@ import (
 	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/identity"
 )
 
-// OrdersCollection is the contact-scoped Insight collection of orders.
-const OrdersCollection = "Orders"
-
 // dotdigitalSide streams the whole Dotdigital account (contacts, the
 // memberships of the managed lists, the Orders records) into a sorter by
 // customer key. Records name their owner by contact id only, so they go
@@ -211,7 +208,7 @@ func (s *dotdigitalSide) streamRecords(ctx context.Context) error {
 	marker := ""
 	for {
 		s.calls.dotdigital("GET /insightData/v3/contacts/{collection}")
-		page, err := s.dd.ListCollectionRecords(ctx, OrdersCollection, marker, s.pageSize)
+		page, err := s.dd.ListCollectionRecords(ctx, customer.OrdersCollection, marker, s.pageSize)
 		if err != nil {
 			if marker == "" && dotdigital.IsCollectionNotFound(err) {
 				return nil // no order was ever written

@@ -75,7 +75,7 @@ func newStack(t testing.TB, seedCustomers int) *stack {
 		}
 		s.lists[name] = id
 	}
-	if _, err := s.dc.CreateCollection(ctx, OrdersCollection, dotdigital.ScopeContact, dotdigital.CollectionTypeOrders); err != nil {
+	if _, err := s.dc.CreateCollection(ctx, customer.OrdersCollection, dotdigital.ScopeContact, dotdigital.CollectionTypeOrders); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -187,7 +187,7 @@ func (s *stack) writeDesired(t testing.TB, d customer.Desired) {
 		t.Fatal(err)
 	}
 	for key, r := range d.Orders {
-		if _, err := s.dc.PutOrderRecord(ctx, OrdersCollection, d.Key, key, r.JSON); err != nil {
+		if _, err := s.dc.PutOrderRecord(ctx, customer.OrdersCollection, d.Key, key, r.JSON); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -216,7 +216,7 @@ func (s *stack) importDesired(t testing.TB, ds []customer.Desired) {
 		if len(recs) == 0 {
 			return
 		}
-		id, err := s.dc.ImportInsight(ctx, dotdigital.InsightImport{CollectionName: OrdersCollection, Type: dotdigital.CollectionTypeOrders, Records: recs})
+		id, err := s.dc.ImportInsight(ctx, dotdigital.InsightImport{CollectionName: customer.OrdersCollection, Type: dotdigital.CollectionTypeOrders, Records: recs})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -123,10 +123,10 @@ func TestPlantedMismatches(t *testing.T) {
 	count := desired[countKey].Fields[customer.FieldOrderCount].(int)
 	upsert(countKey, dotdigital.ContactUpdate{DataFields: map[string]any{customer.FieldOrderCount: count + 5}})
 	missingRec := firstRecord(desired[missingRecKey])
-	if err := s.dc.DeleteContactRecord(ctx, OrdersCollection, missingRecKey, missingRec); err != nil {
+	if err := s.dc.DeleteContactRecord(ctx, customer.OrdersCollection, missingRecKey, missingRec); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.dc.PutOrderRecord(ctx, OrdersCollection, extraRecKey, "99999999",
+	if _, err := s.dc.PutOrderRecord(ctx, customer.OrdersCollection, extraRecKey, "99999999",
 		map[string]any{"id": "99999999", "status": "confirmed", "orderTotal": 1.0}); err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestPlantedMismatches(t *testing.T) {
 		staleJSON[k] = v
 	}
 	staleJSON["orderTotal"] = staleJSON["orderTotal"].(float64) + 10
-	if _, err := s.dc.PutOrderRecord(ctx, OrdersCollection, staleKey, staleRec, staleJSON); err != nil {
+	if _, err := s.dc.PutOrderRecord(ctx, customer.OrdersCollection, staleKey, staleRec, staleJSON); err != nil {
 		t.Fatal(err)
 	}
 	c, err := s.dc.GetContact(ctx, notInListKey)
@@ -155,10 +155,10 @@ func TestPlantedMismatches(t *testing.T) {
 	w.cancel(cancelledOrder) // after its record was written as confirmed
 	// A record on the wrong contact (as an email change would leave it).
 	misplacedRec := firstRecord(desired[ownerKey])
-	if err := s.dc.DeleteContactRecord(ctx, OrdersCollection, ownerKey, misplacedRec); err != nil {
+	if err := s.dc.DeleteContactRecord(ctx, customer.OrdersCollection, ownerKey, misplacedRec); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.dc.PutOrderRecord(ctx, OrdersCollection, holderKey, misplacedRec, desired[ownerKey].Orders[misplacedRec].JSON); err != nil {
+	if _, err := s.dc.PutOrderRecord(ctx, customer.OrdersCollection, holderKey, misplacedRec, desired[ownerKey].Orders[misplacedRec].JSON); err != nil {
 		t.Fatal(err)
 	}
 	holder, err := s.dc.GetContact(ctx, holderKey)
