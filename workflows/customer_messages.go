@@ -13,12 +13,21 @@ func (r *customerRun) onHint(ctx workflow.Context, h messages.Hint) {
 	now := workflow.Now(ctx)
 	r.st.Pending.add(h, now)
 	r.st.Compacted, r.st.Gone = false, false
-	if h.Force {
+	if h.Force || (r.durable && r.orderDuringBackoff(h)) {
 		r.st.RetryAt = time.Time{}
 	}
 	if h.MovedFrom != "" && h.MovedFrom != r.id && !r.st.Snapshot.ContactExists {
 		r.st.Awaiting[h.MovedFrom] = now.Add(r.settings.HandoverWait)
 	}
+}
+
+// orderDuringBackoff: a new order (not a retry) arrived while the customer
+// waits after a failed write. It is tried at once, so an outage's back-off
+// (up to 32 min) never holds an order that arrives after the outage; a
+// failure again resumes the back-off where it was (Failures is kept).
+func (r *customerRun) orderDuringBackoff(h messages.Hint) bool {
+	return h.Kind != messages.HintRetry && h.Class == customer.ClassOrder && r.st.Failures > 0 &&
+		(r.st.Blocked == nil || r.st.Blocked.Reason != reasonOwnedElsewhere)
 }
 
 func (r *customerRun) onHandover(ctx workflow.Context, ho messages.Handover) {

@@ -278,6 +278,42 @@ func TestFailedWriteIsRetriedWithBackoff(t *testing.T) {
 	require.Equal(t, customer.ClassOrder, h.requests[1].Class, "the retry keeps its priority class")
 }
 
+func TestNewOrderIsNotHeldByTheBackoff(t *testing.T) {
+	h := newCustomerHarness(t)
+	calls := 0
+	h.reply = func(req messages.LaneRequest) *messages.LaneResult {
+		calls++
+		if calls == 1 {
+			return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeFailed, Detail: "retries exhausted"}
+		}
+		return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeOK, AckAt: h.env.Now()}
+	}
+	h.hint(0, order())
+	h.hint(30*time.Second, order()) // the outage is over; a new order arrives
+	h.run()
+	require.Len(t, h.requests, 2, "the new order's write carries the failed one's work too")
+	gap := h.times[1].Sub(h.times[0])
+	require.Less(t, gap, time.Minute, "written when it arrived, not after the 2 min back-off")
+	require.GreaterOrEqual(t, gap, 30*time.Second)
+}
+
+func TestProfileChangeWaitsOutTheBackoff(t *testing.T) {
+	h := newCustomerHarness(t)
+	calls := 0
+	h.reply = func(req messages.LaneRequest) *messages.LaneResult {
+		calls++
+		if calls == 1 {
+			return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeFailed, Detail: "retries exhausted"}
+		}
+		return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeOK, AckAt: h.env.Now()}
+	}
+	h.hint(0, order())
+	h.hint(30*time.Second, profile())
+	h.run()
+	require.Len(t, h.requests, 2)
+	require.GreaterOrEqual(t, h.times[1].Sub(h.times[0]), 2*time.Minute, "only orders cut the back-off short")
+}
+
 func TestStaleResultIsIgnored(t *testing.T) {
 	h := newCustomerHarness(t)
 	h.reply = func(req messages.LaneRequest) *messages.LaneResult {

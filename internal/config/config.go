@@ -1,12 +1,16 @@
 // Package config reads the service configuration from environment variables
 // and command-line flags (a flag overrides its variable). A missing or
-// malformed setting stops start-up with one line that names it.
+// malformed setting stops start-up with one line that names it. Secrets can
+// also come from files (<NAME>_FILE, see secrets.go) and are never shown by
+// --help, errors or logs (redact.go).
 package config
 
 import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"sort"
@@ -114,12 +118,19 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 }
 
 // LoadArgs parses the flags at the front of args over the environment and
-// returns the arguments after them (the starter's command).
+// returns the arguments after them (the starter's command). --help and flag
+// errors go to standard error, warnings to slog.Default().
 func LoadArgs(program string, args []string, getenv func(string) string) (*Config, []string, error) {
+	return load(program, args, getenv, slog.Default(), os.Stderr)
+}
+
+// load is LoadArgs with its logger (warnings) and help output passed in.
+func load(program string, args []string, getenv func(string) string, logger *slog.Logger, output io.Writer) (*Config, []string, error) {
 	c := &Config{}
 	fs := flag.NewFlagSet(program, flag.ContinueOnError)
-	fs.SetOutput(os.Stderr)
+	fs.SetOutput(output)
 	var errs []error
+	secrets := secretFlags{fs: fs, getenv: getenv, errs: &errs}
 	env := func(name, def string) string {
 		if v := getenv(name); v != "" {
 			return v
@@ -177,12 +188,12 @@ func LoadArgs(program string, args []string, getenv func(string) string) (*Confi
 	str(&c.Odoo.URL, "odoo-url", "ODOO_URL", "", "Odoo base URL, e.g. https://shop.odoo.com")
 	str(&c.Odoo.DB, "odoo-db", "ODOO_DB", "", "Odoo database name")
 	str(&c.Odoo.Login, "odoo-login", "ODOO_LOGIN", "", "Odoo login of the integration user")
-	str(&c.Odoo.APIKey, "odoo-api-key", "ODOO_API_KEY", "", "Odoo API key (or password) of the integration user")
+	secrets.define(&c.Odoo.APIKey, "odoo-api-key", "ODOO_API_KEY", "Odoo API key (or password) of the integration user")
 	dur(&c.Odoo.Timeout, "odoo-timeout", "ODOO_TIMEOUT", 60*time.Second, "timeout of one Odoo call")
 	integer(&c.Odoo.Concurrency, "odoo-concurrency", "ODOO_CONCURRENCY", 4, "Odoo calls at once per worker")
 
 	str(&c.Dotdigital.APIUser, "dotdigital-api-user", "DOTDIGITAL_API_USER", "", "Dotdigital API user")
-	str(&c.Dotdigital.APIPassword, "dotdigital-api-password", "DOTDIGITAL_API_PASSWORD", "", "Dotdigital API password")
+	secrets.define(&c.Dotdigital.APIPassword, "dotdigital-api-password", "DOTDIGITAL_API_PASSWORD", "Dotdigital API password")
 	str(&c.Dotdigital.Endpoint, "dotdigital-endpoint", "DOTDIGITAL_ENDPOINT", "", "Dotdigital API endpoint, e.g. https://r1-api.dotdigital.com (skips region discovery)")
 	str(&c.Dotdigital.DiscoveryURL, "dotdigital-discovery-url", "DOTDIGITAL_DISCOVERY_URL", "", "region discovery host (default https://r1-api.dotdigital.com)")
 	dur(&c.Dotdigital.Timeout, "dotdigital-timeout", "DOTDIGITAL_TIMEOUT", 121*time.Second, "timeout of one Dotdigital call")
@@ -197,7 +208,7 @@ func LoadArgs(program string, args []string, getenv func(string) string) (*Confi
 
 	str(&c.Temporal.Address, "temporal-address", "TEMPORAL_ADDRESS", "", "Temporal frontend host:port; empty starts an embedded server")
 	str(&c.Temporal.Namespace, "temporal-namespace", "TEMPORAL_NAMESPACE", "default", "Temporal namespace")
-	str(&c.Temporal.APIKey, "temporal-api-key", "TEMPORAL_API_KEY", "", "Temporal Cloud API key (implies TLS)")
+	secrets.define(&c.Temporal.APIKey, "temporal-api-key", "TEMPORAL_API_KEY", "Temporal Cloud API key (implies TLS)")
 	boolean(&c.Temporal.TLS, "temporal-tls", "TEMPORAL_TLS", "connect to Temporal with TLS")
 	str(&c.Temporal.TLSCert, "temporal-tls-cert", "TEMPORAL_TLS_CERT", "", "client certificate file (mTLS)")
 	str(&c.Temporal.TLSKey, "temporal-tls-key", "TEMPORAL_TLS_KEY", "", "client key file (mTLS)")
@@ -217,8 +228,8 @@ func LoadArgs(program string, args []string, getenv func(string) string) (*Confi
 	dur(&c.Sync.IndexSweep, "index-sweep", "SYNC_INDEX_SWEEP", 15*time.Minute, "how often the partner index looks for partners deleted in Odoo")
 	var vip, rates string
 	str(&vip, "vip-tags", "SYNC_VIP_TAGS", "VIP", "comma-separated Odoo tag names that set IS_VIP")
-	str(&c.Sync.IDSecret, "id-secret", "SYNC_ID_SECRET", "", "secret for customer workflow IDs (same on every worker and starter)")
-	str(&c.Sync.WebhookSecret, "webhook-secret", "SYNC_WEBHOOK_SECRET", "", "token Odoo webhooks must carry (?token=...); empty disables the receiver")
+	secrets.define(&c.Sync.IDSecret, "id-secret", "SYNC_ID_SECRET", "secret for customer workflow IDs (same on every worker and starter)")
+	secrets.define(&c.Sync.WebhookSecret, "webhook-secret", "SYNC_WEBHOOK_SECRET", "token Odoo webhooks must carry (?token=...); empty disables the receiver")
 	str(&c.Sync.InitialLoad, "initial-load", "SYNC_INITIAL_LOAD", "backfill", "first start: backfill (bulk-load existing customers, poll from now) or poll (poll all history)")
 	str(&c.Sync.Currency, "currency", "SYNC_CURRENCY", "EUR", "reporting currency of TOTAL_SPENT and AVG_ORDER")
 	str(&rates, "currency-rates", "SYNC_CURRENCY_RATES", "EUR=1,USD=0.92,GBP=1.17,CHF=1.05", "CODE=RATE into the reporting currency")
@@ -237,7 +248,7 @@ func LoadArgs(program string, args []string, getenv func(string) string) (*Confi
 	dur(&c.Lag.Orders, "lag-orders", "SYNC_LAG_ORDERS", 5*time.Minute, "order sync lag alert threshold")
 	dur(&c.Lag.Profiles, "lag-profiles", "SYNC_LAG_PROFILES", 30*time.Minute, "profile sync lag alert threshold")
 	dur(&c.Lag.Interval, "lag-interval", "SYNC_LAG_INTERVAL", time.Minute, "how often the lag monitor runs")
-	str(&c.Lag.AlertWebhook, "alert-webhook", "SYNC_ALERT_WEBHOOK_URL", "", "Slack-compatible webhook for lag alerts")
+	secrets.define(&c.Lag.AlertWebhook, "alert-webhook", "SYNC_ALERT_WEBHOOK_URL", "Slack-compatible webhook for lag alerts")
 
 	str(&c.HTTPAddr, "http-addr", "SYNC_HTTP_ADDR", "127.0.0.1:8080", "address of /metrics, /healthz, /readyz and /webhooks/odoo")
 	str(&c.LogLevel, "log-level", "SYNC_LOG_LEVEL", "info", "debug, info, warn or error")
@@ -248,6 +259,9 @@ func LoadArgs(program string, args []string, getenv func(string) string) (*Confi
 		return nil, nil, errs[0]
 	}
 	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	if err := secrets.resolve(logger); err != nil {
 		return nil, nil, err
 	}
 	var err error
@@ -284,13 +298,24 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("%s is required (or run with --demo to use the built-in emulators)", r.name)
 		}
 	}
-	for _, u := range []struct{ name, value string }{{"ODOO_URL", c.Odoo.URL}, {"DOTDIGITAL_ENDPOINT", c.Dotdigital.Endpoint}, {"DOTDIGITAL_DISCOVERY_URL", c.Dotdigital.DiscoveryURL}, {"SYNC_ALERT_WEBHOOK_URL", c.Lag.AlertWebhook}} {
+	urls := []struct {
+		name, value string
+		secret bool // shown redacted in the error
+	}{
+		{"ODOO_URL", c.Odoo.URL, false}, {"DOTDIGITAL_ENDPOINT", c.Dotdigital.Endpoint, false},
+		{"DOTDIGITAL_DISCOVERY_URL", c.Dotdigital.DiscoveryURL, false}, {"SYNC_ALERT_WEBHOOK_URL", c.Lag.AlertWebhook, true},
+	}
+	for _, u := range urls {
 		if u.value == "" {
 			continue
 		}
 		p, err := url.Parse(u.value)
 		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-			return fmt.Errorf("%s=%q is not an http(s) URL", u.name, u.value)
+			shown := u.value
+			if u.secret {
+				shown = redactURL(u.value)
+			}
+			return fmt.Errorf("%s=%q is not an http(s) URL", u.name, shown)
 		}
 	}
 	switch {
@@ -326,21 +351,6 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("SYNC_CURRENCY=%s has no rate in SYNC_CURRENCY_RATES", c.Sync.Currency)
 	}
 	return nil
-}
-
-// Redacted returns a copy that is safe to log.
-func (c Config) Redacted() Config {
-	mask := func(s *string) {
-		if *s != "" {
-			*s = "***"
-		}
-	}
-	mask(&c.Odoo.APIKey)
-	mask(&c.Dotdigital.APIPassword)
-	mask(&c.Temporal.APIKey)
-	mask(&c.Sync.IDSecret)
-	mask(&c.Sync.WebhookSecret)
-	return c
 }
 
 func splitList(s string) []string {
