@@ -3,7 +3,8 @@ package activities
 import (
 	"context"
 	"errors"
-	"sort"
+	"maps"
+	"slices"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -141,14 +142,7 @@ func (x *partnerIndex) owners(ctx context.Context, ids []int64) (map[int64]strin
 	return out, nil
 }
 
-func sortedShards[V any](m map[int]V) []int {
-	out := make([]int, 0, len(m))
-	for s := range m {
-		out = append(out, s)
-	}
-	sort.Ints(out)
-	return out
-}
+func sortedShards[V any](m map[int]V) []int { return slices.Sorted(maps.Keys(m)) }
 
 // SweepPartnerIndex is a partner index shard's look for partners deleted in
 // Odoo (unlinked, or merged away without the merge note being seen): a

@@ -87,6 +87,19 @@ func (h *customerHarness) status(after time.Duration, out *messages.CustomerStat
 // run executes the workflow. A customer's workflow lives as long as the
 // customer, so the test cancels it once the scenario is long over
 // (scenarioEnd); err then reports nil for that cancellation.
+// failFirstWrite makes the first write fail for good (its retries ran out)
+// and every later one succeed.
+func (h *customerHarness) failFirstWrite() {
+	calls := 0
+	h.reply = func(req messages.LaneRequest) *messages.LaneResult {
+		calls++
+		if calls == 1 {
+			return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeFailed, Detail: "retries exhausted"}
+		}
+		return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeOK, AckAt: h.env.Now()}
+	}
+}
+
 func (h *customerHarness) run() {
 	h.env.RegisterDelayedCallback(h.env.CancelWorkflow, scenarioEnd)
 	h.env.ExecuteWorkflow(Customer, CustomerInput{Key: "jane@example.com", Settings: testSettings})
@@ -263,14 +276,7 @@ func TestGoneCustomerCloses(t *testing.T) {
 
 func TestFailedWriteIsRetriedWithBackoff(t *testing.T) {
 	h := newCustomerHarness(t)
-	calls := 0
-	h.reply = func(req messages.LaneRequest) *messages.LaneResult {
-		calls++
-		if calls == 1 {
-			return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeFailed, Detail: "retries exhausted"}
-		}
-		return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeOK, AckAt: h.env.Now()}
-	}
+	h.failFirstWrite()
 	h.hint(0, order())
 	h.run()
 	require.Len(t, h.requests, 2)
@@ -280,14 +286,7 @@ func TestFailedWriteIsRetriedWithBackoff(t *testing.T) {
 
 func TestNewOrderIsNotHeldByTheBackoff(t *testing.T) {
 	h := newCustomerHarness(t)
-	calls := 0
-	h.reply = func(req messages.LaneRequest) *messages.LaneResult {
-		calls++
-		if calls == 1 {
-			return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeFailed, Detail: "retries exhausted"}
-		}
-		return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeOK, AckAt: h.env.Now()}
-	}
+	h.failFirstWrite()
 	h.hint(0, order())
 	h.hint(30*time.Second, order()) // the outage is over; a new order arrives
 	h.run()
@@ -299,14 +298,7 @@ func TestNewOrderIsNotHeldByTheBackoff(t *testing.T) {
 
 func TestProfileChangeWaitsOutTheBackoff(t *testing.T) {
 	h := newCustomerHarness(t)
-	calls := 0
-	h.reply = func(req messages.LaneRequest) *messages.LaneResult {
-		calls++
-		if calls == 1 {
-			return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeFailed, Detail: "retries exhausted"}
-		}
-		return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeOK, AckAt: h.env.Now()}
-	}
+	h.failFirstWrite()
 	h.hint(0, order())
 	h.hint(30*time.Second, profile())
 	h.run()
