@@ -68,10 +68,11 @@ type Options struct {
 
 // Start brings the service up and returns once every worker runs.
 func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Options) (a *App, err error) {
-	a = &App{Config: cfg, logger: logger, Hasher: identity.NewHasher(idSecret(cfg)), Progress: progress.New()}
+	started := &App{Config: cfg, logger: logger, Hasher: identity.NewHasher(idSecret(cfg)), Progress: progress.New()}
+	a = started
 	defer func() {
 		if err != nil {
-			a.Stop(context.Background())
+			started.Stop(context.Background()) // a is nil on the error returns
 		}
 	}()
 	getenv := opts.Getenv

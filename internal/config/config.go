@@ -300,7 +300,7 @@ func (c *Config) Validate() error {
 	}
 	urls := []struct {
 		name, value string
-		secret bool // shown redacted in the error
+		secret      bool // shown redacted in the error
 	}{
 		{"ODOO_URL", c.Odoo.URL, false}, {"DOTDIGITAL_ENDPOINT", c.Dotdigital.Endpoint, false},
 		{"DOTDIGITAL_DISCOVERY_URL", c.Dotdigital.DiscoveryURL, false}, {"SYNC_ALERT_WEBHOOK_URL", c.Lag.AlertWebhook, true},
