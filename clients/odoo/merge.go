@@ -40,7 +40,10 @@ var (
 func ParseMergeNote(body string) (ids []int64, ok bool) {
 	// Drop tags first: after unescaping, "<jane@x.com>" would look like one.
 	text := html.UnescapeString(htmlTag.ReplaceAllString(body, " "))
-	i := strings.Index(strings.ToLower(text), strings.ToLower(mergeNotePrefix))
+	// The index must be valid in text itself: strings.ToLower can change the
+	// byte length (invalid UTF-8 becomes U+FFFD, 'İ' becomes 'i'), so fold
+	// ASCII letters only; the prefix is ASCII.
+	i := strings.Index(asciiLower(text), asciiLower(mergeNotePrefix))
 	if i < 0 {
 		return nil, false
 	}
@@ -54,6 +57,18 @@ func ParseMergeNote(body string) (ids []int64, ok bool) {
 		ids = append(ids, id)
 	}
 	return ids, true
+}
+
+// asciiLower lower-cases A-Z and keeps every other byte, so indices into the
+// result are indices into s.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
 }
 
 // MergeNotesSince returns merge notes on partners with message id >

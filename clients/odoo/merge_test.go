@@ -3,6 +3,7 @@ package odoo
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -24,6 +25,15 @@ func TestParseMergeNote(t *testing.T) {
 		{"no ids", "Merged with the following partners: ", nil, true},
 		{"not a merge note", "<p>Order S00042 confirmed (ID 4)</p>", nil, false},
 		{"id before prefix ignored", "Note (ID 99). Merged with the following partners: A (ID 5)", []int64{5}, true},
+		// Before the prefix, text whose lower-case form has another byte
+		// length: the index found must be an index into the text itself.
+		// Fuzz seed c4b40b19d0a8db74 panicked (slice bounds out of range).
+		{"fuzz c4b40b19d0a8db74", "\xbaMerged with the following partners", nil, true},
+		{"invalid utf-8 grows when lowered", "\xba\xba\xbaMerged with the following partners(ID 5)", []int64{5}, true},
+		{"dotted capital I shrinks when lowered", strings.Repeat("İ", 40) + "(ID 99)Merged with the following partners: A (ID 6)", []int64{6}, true},
+		{"kelvin sign shrinks when lowered", strings.Repeat("\u212a", 40) + "(ID 99)Merged with the following partners: A (ID 7)", []int64{7}, true},
+		// Only ASCII letters fold: Odoo writes the prefix in ASCII.
+		{"non-ascii look-alike", "Merged wİth the following partners: A (ID 8)", nil, false},
 	}
 	for _, tc := range cases {
 		ids, ok := ParseMergeNote(tc.body)
