@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/odoo-dotdigital-sync/odoo-dotdigital-sync/internal/identity"
 )
 
 // Identity changes of the later phase.
@@ -53,7 +51,6 @@ func runLater(ctx context.Context, e *env, p *shopPhase, idle time.Duration, n i
 	for i := 0; i < n; i++ {
 		act := laterPlan[i%len(laterPlan)]
 		done, err := lp.do(ctx, act)
-		p.tf.note(act, err)
 		if err != nil {
 			return nil, err
 		}
@@ -72,8 +69,21 @@ func runLater(ctx context.Context, e *env, p *shopPhase, idle time.Duration, n i
 	return lp, nil
 }
 
-// do performs one action; done is false when no shopper fit.
+// do performs one action and counts it; done is false when no shopper fit.
 func (lp *laterPhase) do(ctx context.Context, act string) (bool, error) {
+	switch act {
+	case actEmailChange, actSplit, actMerge, actArchive:
+		done, err := lp.changeIdentity(ctx, act)
+		lp.tf.note(act, err)
+		return done, err
+	}
+	lp.tf.do(ctx, act) // a shop action: it counts itself
+	return true, nil
+}
+
+// changeIdentity performs one of the identity changes. The shoppers it
+// touches stay reserved: their keys changed.
+func (lp *laterPhase) changeIdentity(ctx context.Context, act string) (bool, error) {
 	t := lp.tf
 	switch act {
 	case actEmailChange:
@@ -101,10 +111,8 @@ func (lp *laterPhase) do(ctx context.Context, act string) (bool, error) {
 		t.changed(time.Now())
 		lp.orphans++
 		return true, nil
-	default:
-		t.do(ctx, act)
-		return true, nil
 	}
+	return false, fmt.Errorf("%s is not an identity change", act)
 }
 
 // moveTo gives the partners a new email no one has.
@@ -128,9 +136,7 @@ func (lp *laterPhase) merge(ctx context.Context) (bool, error) {
 	}
 	dst := t.take(func(s *shopper) bool { return s.key != src.key })
 	if dst == nil {
-		return false, nil
-	}
-	if k, _ := identity.Key("", dst.email); k == src.key {
+		t.release(src)
 		return false, nil
 	}
 	wiz, err := t.oc.Create(ctx, "base.partner.merge.automatic.wizard", map[string]any{

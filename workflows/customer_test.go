@@ -84,22 +84,29 @@ func (h *customerHarness) status(after time.Duration, out *messages.CustomerStat
 	}, after)
 }
 
-// run executes the workflow. A customer's workflow lives as long as the
-// customer, so the test cancels it once the scenario is long over
-// (scenarioEnd); err then reports nil for that cancellation.
-// failFirstWrite makes the first write fail for good (its retries ran out)
-// and every later one succeed.
-func (h *customerHarness) failFirstWrite() {
+// firstWriteThenOK makes the first write end with first and every later
+// one succeed.
+func (h *customerHarness) firstWriteThenOK(first messages.LaneResult) {
 	calls := 0
 	h.reply = func(req messages.LaneRequest) *messages.LaneResult {
 		calls++
 		if calls == 1 {
-			return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeFailed, Detail: "retries exhausted"}
+			res := first
+			res.Seq = req.Seq
+			return &res
 		}
 		return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeOK, AckAt: h.env.Now()}
 	}
 }
 
+// failFirstWrite makes the first write fail for good (its retries ran out).
+func (h *customerHarness) failFirstWrite() {
+	h.firstWriteThenOK(messages.LaneResult{Outcome: messages.OutcomeFailed, Detail: "retries exhausted"})
+}
+
+// run executes the workflow. A customer's workflow lives as long as the
+// customer, so the test cancels it once the scenario is long over
+// (scenarioEnd); err then reports nil for that cancellation.
 func (h *customerHarness) run() {
 	h.env.RegisterDelayedCallback(h.env.CancelWorkflow, scenarioEnd)
 	h.env.ExecuteWorkflow(Customer, CustomerInput{Key: "jane@example.com", Settings: testSettings})
@@ -204,14 +211,7 @@ func TestBlockedCustomerDoesNotCloseWhenIdle(t *testing.T) {
 	var st messages.CustomerStatus
 	h.status(5*testSettings.IdleTimeout, &st)
 	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(string(names.SignalResync), nil) }, 6*testSettings.IdleTimeout)
-	calls := 0
-	h.reply = func(req messages.LaneRequest) *messages.LaneResult {
-		calls++
-		if calls == 1 {
-			return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeBlocked, Reason: "rejected_record"}
-		}
-		return &messages.LaneResult{Seq: req.Seq, Outcome: messages.OutcomeOK, AckAt: h.env.Now()}
-	}
+	h.firstWriteThenOK(messages.LaneResult{Outcome: messages.OutcomeBlocked, Reason: "rejected_record"})
 	h.run()
 	require.Equal(t, names.StateBlocked, st.State, "still open and blocked long after the idle timeout")
 	require.Len(t, h.requests, 2)
